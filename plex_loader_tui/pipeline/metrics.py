@@ -1,0 +1,136 @@
+"""Cheap, lock-free metrics for the engine and the frozen snapshots front ends read.
+
+The engine updates plain counters from the event loop thread only, so no locks
+are needed. Front ends call :meth:`Pipeline.snapshot` a few times a second and
+get immutable dataclasses back; the engine never pushes a message per item.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from .errors import DeadLetter
+
+#: How many seconds of per-second throughput each stage keeps (for sparklines).
+HISTORY_SECONDS = 300
+#: Window for the "items/s now" figure.
+RATE_WINDOW_SECONDS = 5.0
+#: How many recent batch latencies feed the percentiles.
+LATENCY_SAMPLES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class StageSnapshot:
+    """One stage at one moment. Times are in seconds, rates in items/s."""
+
+    name: str
+    state: str  # idle | running | starved | backpressure | paused | rate-limited | done
+    items_in: int
+    items_out: int
+    skipped: int
+    failed: int
+    retries: int
+    errors: int
+    queue_depth: int
+    queue_capacity: int
+    busy_workers: int
+    workers: int
+    batch_size: int
+    throughput: float
+    latency_p50: float | None
+    latency_p95: float | None
+    last_error: str | None
+    history: tuple[float, ...]
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSnapshot:
+    """The whole run at one moment.
+
+    ``done`` counts items that reached the end one way or another (loaded,
+    skipped as unchanged, or failed); ETA is ``(total - done) / throughput``.
+    """
+
+    state: str  # pending | running | paused | draining | cancelling | finished | drained | cancelled | failed
+    elapsed: float
+    total: int | None
+    loaded: int
+    skipped: int
+    failed: int
+    in_flight: int
+    throughput: float
+    eta: float | None
+    bottleneck: str | None
+    stages: tuple[StageSnapshot, ...]
+    recent_failures: tuple[DeadLetter, ...]
+    fatal_error: str | None = None
+
+    @property
+    def done(self) -> int:
+        return self.loaded + self.skipped + self.failed
+
+    def stage(self, name: str) -> StageSnapshot:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+
+class RateMeter:
+    """Counts events into one-second buckets; gives a sliding-window rate and a history."""
+
+    __slots__ = ("_buckets", "_start", "_maxlen")
+
+    def __init__(self, seconds: int = HISTORY_SECONDS, clock_start: float | None = None) -> None:
+        self._maxlen = seconds
+        self._buckets: deque[list[float]] = deque(maxlen=seconds)  # [second, count]
+        self._start = time.monotonic() if clock_start is None else clock_start
+
+    def add(self, n: int, now: float | None = None) -> None:
+        second = math.floor((time.monotonic() if now is None else now) - self._start)
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1][1] += n
+        else:
+            self._buckets.append([second, n])
+
+    def rate(self, window: float = RATE_WINDOW_SECONDS, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        age = now - self._start
+        span = min(window, age)
+        if span <= 0:
+            return 0.0
+        cutoff = age - window
+        total = sum(c for s, c in self._buckets if s + 1 > cutoff)
+        # Partial current second: divide by the real span, not the full window.
+        return total / max(span, 1.0)
+
+    def history(self, seconds: int = 60, now: float | None = None) -> tuple[float, ...]:
+        """Items per second for each of the last ``seconds`` whole seconds (oldest first)."""
+        now = time.monotonic() if now is None else now
+        current = math.floor(now - self._start)
+        counts = {int(s): c for s, c in self._buckets}
+        first = max(0, current - seconds)
+        return tuple(float(counts.get(s, 0)) for s in range(first, current))
+
+
+class LatencyWindow:
+    """The last few batch latencies, for p50/p95."""
+
+    __slots__ = ("_samples",)
+
+    def __init__(self, size: int = LATENCY_SAMPLES) -> None:
+        self._samples: deque[float] = deque(maxlen=size)
+
+    def add(self, seconds: float) -> None:
+        self._samples.append(seconds)
+
+    def percentile(self, p: float) -> float | None:
+        if not self._samples:
+            return None
+        ordered = sorted(self._samples)
+        index = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
+        return ordered[index]
