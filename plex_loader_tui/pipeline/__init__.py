@@ -1,0 +1,27 @@
+"""The generic staged pipeline engine.
+
+It knows nothing about Plex, Qdrant or Textual: stages are functions of a
+batch, joined by bounded queues, each with a resizable worker pool, a retry
+policy and a dead-letter route.
+"""
+
+from .engine import Pipeline, PipelineResult
+from .errors import ConfigError, DeadLetter, FatalError
+from .metrics import PipelineSnapshot, StageSnapshot
+from .retry import RetryPolicy
+from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput
+
+__all__ = [
+    "MAX_BATCH_SIZE",
+    "MAX_WORKERS",
+    "ConfigError",
+    "DeadLetter",
+    "FatalError",
+    "Pipeline",
+    "PipelineResult",
+    "PipelineSnapshot",
+    "RetryPolicy",
+    "Stage",
+    "StageOutput",
+    "StageSnapshot",
+]

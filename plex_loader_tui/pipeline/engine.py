@@ -1,0 +1,360 @@
+"""The pipeline: stages joined by bounded queues, run concurrently on one event loop.
+
+Items flow from a source through each stage's input queue. Every stage works
+at the same time as the others, so the slowest stage sets the pace and the
+rest wait on full or empty queues instead of piling items up in memory.
+
+The front ends (dashboard, headless) drive a run through a small surface:
+:meth:`Pipeline.run`, :meth:`pause`, :meth:`resume`, :meth:`drain`,
+:meth:`cancel`, :meth:`set_workers`, :meth:`set_batch_size` and a cheap
+:meth:`snapshot` of the metrics, polled a few times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import DeadLetter
+from .metrics import PipelineSnapshot, RateMeter
+from .queue import QueueClosed
+from .stage import Stage, StageRuntime
+
+log = logging.getLogger(__name__)
+
+#: Dead letters kept in memory for the result; the rest are counted (the
+#: state store, not this list, is where failures persist).
+MAX_KEPT_DEAD_LETTERS = 10_000
+RECENT_FAILURES = 100
+SOURCE_CHUNK = 256
+
+Source = Iterable[Any] | AsyncIterable[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """How a run ended.
+
+    ``state`` is ``finished`` (source exhausted, everything processed),
+    ``drained`` (stopped taking input on request, finished what was queued) or
+    ``cancelled`` (stopped at once; ``unfinished`` items were dropped).
+    """
+
+    state: str
+    duration: float
+    snapshot: PipelineSnapshot
+    dead_letters: tuple[DeadLetter, ...]
+    dead_letters_omitted: int
+    unfinished: int
+
+
+class Pipeline:
+    """A run of items through ``stages``, in order."""
+
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        source: Source,
+        *,
+        total: int | None = None,
+        on_dead_letter: Callable[[DeadLetter], None] | None = None,
+    ) -> None:
+        if not stages:
+            raise ValueError("a pipeline needs at least one stage")
+        names = [s.name for s in stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        self._specs = list(stages)
+        self._source = source
+        self._total = total
+        self._on_dead_letter = on_dead_letter
+        self.state = "pending"
+        self._stages: list[StageRuntime] = []
+        self._by_name: dict[str, StageRuntime] = {}
+        self._paused = asyncio.Event()
+        self._paused.set()  # set = running; cleared = paused
+        self._done = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._source_task: asyncio.Task[None] | None = None
+        self._dead_letters: list[DeadLetter] = []
+        self._dead_letters_omitted = 0
+        self._recent: deque[DeadLetter] = deque(maxlen=RECENT_FAILURES)
+        self._loaded = 0
+        self._skipped = 0
+        self._failed = 0
+        self._sourced = 0
+        self._rate = RateMeter()
+        self._started = 0.0
+        self._ended: float | None = None
+        self._unfinished = 0
+        self._stopped = False
+        self._build()
+
+    def _build(self) -> None:
+        for index, spec in enumerate(self._specs):
+            runtime = StageRuntime(spec, self, index)
+            self._stages.append(runtime)
+            self._by_name[spec.name] = runtime
+        for upstream, downstream in zip(self._stages, self._stages[1:]):
+            upstream.next = downstream
+
+    # ------------------------------------------------------------------ control
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self._stages]
+
+    def _stage(self, name: str) -> StageRuntime:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ValueError(f"no stage named {name!r} (stages: {', '.join(self._by_name)})") from None
+
+    def set_workers(self, stage: str, n: int) -> None:
+        """Resize a stage's worker pool; removed workers finish their current batch first."""
+        self._stage(stage).set_workers(n)
+
+    def set_batch_size(self, stage: str, n: int) -> None:
+        """Change a stage's batch size; the next batch a worker takes uses it."""
+        self._stage(stage).set_batch_size(n)
+
+    def workers(self, stage: str) -> int:
+        return self._stage(stage).target_workers
+
+    def batch_size(self, stage: str) -> int:
+        return self._stage(stage).batch_size
+
+    def set_total(self, total: int | None) -> None:
+        """Tell the pipeline how many items to expect (for progress and ETA)."""
+        self._total = total
+
+    @property
+    def paused(self) -> bool:
+        return not self._paused.is_set()
+
+    def pause(self) -> None:
+        """Stop taking new batches; batches in flight finish."""
+        if self.state == "running":
+            self._paused.clear()
+            self.state = "paused"
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._paused.set()
+            self.state = "running"
+        elif self.state == "draining":
+            self._paused.set()
+
+    def drain(self) -> None:
+        """Take nothing more from the source; finish everything already queued."""
+        if self.state in ("running", "paused"):
+            self._paused.set()
+            self.state = "draining"
+            if self._source_task is not None:
+                self._source_task.cancel()
+            self._stages[0].queue.close()
+
+    def cancel(self) -> None:
+        """Stop now. Queued and in-flight items are dropped and reported as unfinished."""
+        if self.state in ("finished", "drained", "cancelled", "failed", "cancelling"):
+            return
+        if self.state == "pending":
+            self.state = "cancelled"
+            self._done.set()
+            return
+        self.state = "cancelling"
+        self._stop_everything()
+        self._done.set()
+
+    # --------------------------------------------------------------------- run
+    async def run(self) -> PipelineResult:
+        """Run to the end (or until drained, cancelled, or a fatal error).
+
+        Raises the fatal error, once, if a stage raised one. When this returns
+        or raises, no task or thread of the run is left running.
+        """
+        if self.state != "pending":
+            if self.state == "cancelled":
+                return self._result()
+            raise RuntimeError("a Pipeline runs once")
+        self.state = "running"
+        self._started = time.monotonic()
+        self._rate = RateMeter(clock_start=self._started)
+        for stage in self._stages:
+            stage.rate = RateMeter(clock_start=self._started)
+            stage.start()
+        self._source_task = asyncio.get_running_loop().create_task(self._feed(), name="pipeline-source")
+        try:
+            await self._done.wait()
+        finally:
+            # Reached on normal end, cancel, fatal error, and when run() itself is cancelled.
+            self._stop_everything()
+            await self._source_join()
+            for stage in self._stages:
+                await stage.join()
+            for stage in self._stages:
+                await stage.shutdown_threads()
+            self._ended = time.monotonic()
+            if self.state in ("running", "paused"):
+                self.state = "finished"
+            elif self.state == "draining":
+                self.state = "drained"
+            elif self.state == "cancelling":
+                self.state = "cancelled"
+        if self._fatal is not None:
+            raise self._fatal
+        return self._result()
+
+    async def _source_join(self) -> None:
+        if self._source_task is not None:
+            await asyncio.gather(self._source_task, return_exceptions=True)
+
+    def _stop_everything(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._source_task is not None and not self._source_task.done():
+            self._source_task.cancel()
+        for stage in self._stages:
+            self._unfinished += len(stage.queue) + stage.in_flight
+            stage.queue.abort()
+            stage.cancel()
+
+    async def _feed(self) -> None:
+        """Move items from the source into the first stage's queue, in chunks."""
+        first = self._stages[0]
+        chunk: list[Any] = []
+        try:
+            if isinstance(self._source, AsyncIterable):
+                async for item in self._source:
+                    chunk.append(item)
+                    if len(chunk) >= SOURCE_CHUNK:
+                        await self._put_source_chunk(chunk)
+                        chunk = []
+            else:
+                for item in self._source:
+                    chunk.append(item)
+                    if len(chunk) >= SOURCE_CHUNK:
+                        await self._put_source_chunk(chunk)
+                        chunk = []
+            if chunk:
+                await self._put_source_chunk(chunk)
+        except QueueClosed:
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken source is fatal for the run
+            self._fail(exc)
+            return
+        first.queue.close()
+
+    async def _put_source_chunk(self, chunk: list[Any]) -> None:
+        if not self._paused.is_set():
+            await self._paused.wait()
+        await self._stages[0].queue.put_many(chunk)
+        self._sourced += len(chunk)
+
+    # ------------------------------------------------- callbacks from stages
+    def _stage_finished(self, stage: StageRuntime) -> None:
+        if stage.next is not None:
+            stage.next.queue.close()
+        else:
+            self._done.set()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+            log.error("fatal error, stopping the run: %s", exc)
+            self.state = "failed"
+            self._stop_everything()
+            self._done.set()
+
+    def _count_loaded(self, n: int) -> None:
+        self._loaded += n
+        self._rate.add(n)
+
+    def _count_skipped(self, n: int) -> None:
+        if n:
+            self._skipped += n
+            self._rate.add(n)
+
+    def _record_dead_letter(self, letter: DeadLetter) -> None:
+        self._failed += letter.weight
+        self._rate.add(letter.weight)
+        self._recent.appendleft(letter)
+        if len(self._dead_letters) < MAX_KEPT_DEAD_LETTERS:
+            self._dead_letters.append(letter)
+        else:
+            self._dead_letters_omitted += 1
+        if self._on_dead_letter is not None:
+            try:
+                self._on_dead_letter(letter)
+            except Exception:  # noqa: BLE001 - a failing observer must not lose the item
+                log.exception("dead-letter handler failed for %s", letter.title or letter.item)
+
+    # ----------------------------------------------------------------- metrics
+    def snapshot(self) -> PipelineSnapshot:
+        """Metrics right now. Cheap: O(stages); safe to call several times a second."""
+        now = self._ended if self._ended is not None else time.monotonic()
+        stages = tuple(stage.snapshot(now) for stage in self._stages)
+        elapsed = (now - self._started) if self._started else 0.0
+        throughput = self._rate.rate(now=now) if self._started else 0.0
+        done = self._loaded + self._skipped + self._failed
+        eta = None
+        if self._total is not None and throughput > 0 and self.state in ("running", "draining"):
+            eta = max(0.0, (self._total - done) / throughput)
+        in_flight = sum(len(s.queue) + s.in_flight for s in self._stages) if self._ended is None else 0
+        return PipelineSnapshot(
+            state=self.state,
+            elapsed=elapsed,
+            total=self._total,
+            loaded=self._loaded,
+            skipped=self._skipped,
+            failed=self._failed,
+            in_flight=in_flight,
+            throughput=throughput,
+            eta=eta,
+            bottleneck=self._bottleneck(now),
+            stages=stages,
+            recent_failures=tuple(self._recent),
+            fatal_error=str(self._fatal) if self._fatal is not None else None,
+        )
+
+    def _bottleneck(self, now: float) -> str | None:
+        """The stage that limits the pace: the busiest one over the last seconds.
+
+        A stage that is fully busy while its input queue is backing up sets
+        the pace; stages that wait on a full queue downstream only look busy,
+        so blocked time does not count (their batches end when room appears,
+        and that shows up as the next stage's utilisation instead).
+        """
+        if self.state not in ("running", "draining", "paused"):
+            return None
+        best: tuple[float, int, str] | None = None
+        for stage in self._stages:
+            if stage.finished:
+                continue
+            score = stage.utilisation(now)
+            if stage.next is not None and len(stage.next.queue) >= stage.next.queue.capacity:
+                score *= 0.5  # mostly waiting for room downstream
+            key = (score, stage.index, stage.name)
+            if best is None or key > best:
+                best = key
+        if best is None or best[0] < 0.2:
+            return None
+        return best[2]
+
+    def _result(self) -> PipelineResult:
+        snapshot = self.snapshot()
+        duration = ((self._ended or time.monotonic()) - self._started) if self._started else 0.0
+        return PipelineResult(
+            state=self.state,
+            duration=duration,
+            snapshot=snapshot,
+            dead_letters=tuple(self._dead_letters),
+            dead_letters_omitted=self._dead_letters_omitted,
+            unfinished=self._unfinished,
+        )

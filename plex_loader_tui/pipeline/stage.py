@@ -1,0 +1,383 @@
+"""A stage: what it does to a batch, and the worker pool that does it.
+
+:class:`Stage` is the declarative part a caller builds. :class:`StageRuntime`
+is the engine's running copy: its input queue, its workers (resizable while
+items flow), its batch size (likewise) and its metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import DeadLetter
+from .metrics import LatencyWindow, RateMeter, StageSnapshot
+from .queue import BatchQueue, QueueClosed
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .engine import Pipeline
+
+log = logging.getLogger(__name__)
+
+#: Upper bound for a stage's worker count (also the size of its thread pool).
+MAX_WORKERS = 64
+#: Upper bound for a stage's batch size.
+MAX_BATCH_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutput:
+    """What a stage function may return instead of a plain list.
+
+    ``skipped`` counts inputs the stage consumed on purpose without passing
+    them on (e.g. items unchanged since the last load).
+    """
+
+    items: Sequence[Any]
+    skipped: int = 0
+
+
+BatchFn = Callable[[list[Any]], "Sequence[Any] | StageOutput | Awaitable[Sequence[Any] | StageOutput]"]
+
+
+@dataclass(slots=True)
+class Stage:
+    """One step of the pipeline.
+
+    ``fn`` takes a list of inputs and returns a list of outputs (any length)
+    or a :class:`StageOutput`. A coroutine function runs on the event loop;
+    a plain function runs in the stage's own thread pool so blocking work
+    (HTTP with requests, ONNX inference) never stalls the loop.
+    """
+
+    name: str
+    fn: BatchFn
+    workers: int = 1
+    batch_size: int = 1
+    queue_size: int = 256
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: How long a worker waits for a partial batch to fill before taking it.
+    linger: float = 0.02
+    #: Title of an item for error logs and dead letters.
+    describe: Callable[[Any], str] | None = None
+    #: How many library items an input stands for (a page of a listing: its size).
+    weight: Callable[[Any], int] | None = None
+    #: A short status the stage reports about itself ("rate-limited (tmdb)").
+    status: Callable[[], str | None] | None = None
+    #: Force thread (True) or loop (False) execution; None decides from ``fn``.
+    threaded: bool | None = None
+
+    def __post_init__(self) -> None:
+        validate_workers(self.name, self.workers)
+        validate_batch_size(self.name, self.batch_size)
+        if self.queue_size < 1:
+            raise ValueError(f"stage {self.name!r}: queue size must be at least 1, got {self.queue_size}")
+
+
+def validate_workers(stage: str, n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_WORKERS:
+        raise ValueError(f"stage {stage!r}: workers must be a whole number from 1 to {MAX_WORKERS}, got {n!r}")
+
+
+def validate_batch_size(stage: str, n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_BATCH_SIZE:
+        raise ValueError(
+            f"stage {stage!r}: batch size must be a whole number from 1 to {MAX_BATCH_SIZE}, got {n!r}"
+        )
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = getattr(fn, "__call__", None)
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+class _Retire(Exception):
+    """Internal: this worker was asked to leave."""
+
+
+class StageRuntime:
+    """The live state of one stage inside a running pipeline."""
+
+    def __init__(self, spec: Stage, pipeline: Pipeline, index: int) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.pipeline = pipeline
+        self.index = index
+        self.queue = BatchQueue(spec.queue_size)
+        self.next: StageRuntime | None = None
+        self.batch_size = spec.batch_size
+        self.target_workers = spec.workers
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._retire = 0
+        self._threaded = spec.threaded if spec.threaded is not None else not _is_async(spec.fn)
+        self._executor: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix=f"stage-{spec.name}")
+            if self._threaded
+            else None
+        )
+        # Metrics: plain counters, touched only from the event loop thread.
+        self.items_in = 0
+        self.items_out = 0
+        self.skipped = 0
+        self.failed = 0
+        self.retries = 0
+        self.errors = 0
+        self.busy = 0
+        self.blocked = 0  # workers waiting for room downstream
+        self.in_flight = 0  # items taken from the queue and not yet passed on
+        self.last_error: str | None = None
+        self.rate = RateMeter()
+        self.latency = LatencyWindow()
+        self.finished = False
+        self.busy_seconds: deque[tuple[float, float]] = deque(maxlen=512)
+        self._thread_calls: set[Future[Any]] = set()
+
+    # ----------------------------------------------------------------- workers
+    @property
+    def workers(self) -> int:
+        """Workers that will keep taking batches (excludes those retiring)."""
+        return len(self._tasks) - self._retire
+
+    def start(self) -> None:
+        for _ in range(self.target_workers):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._worker(), name=f"{self.name}-worker")
+        self._tasks.add(task)
+        task.add_done_callback(self._worker_done)
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:  # a bug in the engine itself: stop everything, loudly
+            self.pipeline._fail(exc)
+            return
+        if not self._tasks and self.queue.exhausted and not self.finished:
+            self.finished = True
+            self.pipeline._stage_finished(self)
+
+    def set_workers(self, n: int) -> None:
+        validate_workers(self.name, n)
+        self.target_workers = n
+        if self.finished:
+            return
+        current = self.workers
+        if n > current:
+            # Cancel pending retirements first; they are cheaper than new tasks.
+            take_back = min(self._retire, n - current)
+            self._retire -= take_back
+            for _ in range(n - current - take_back):
+                self._spawn()
+        elif n < current:
+            self._retire += current - n
+            self.queue.wake_getters()
+
+    def set_batch_size(self, n: int) -> None:
+        validate_batch_size(self.name, n)
+        self.batch_size = n
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def join(self) -> None:
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def shutdown_threads(self) -> None:
+        """Wait for any thread still finishing a batch, so no thread outlives the run.
+
+        A cancelled worker cannot interrupt a thread mid-batch; we wait for
+        those calls to return, then join the (now idle) pool threads.
+        """
+        if self._executor is None:
+            return
+        pending = [asyncio.wrap_future(f) for f in self._thread_calls if not f.done()]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _worker(self) -> None:
+        pipeline = self.pipeline
+        queue = self.queue
+        while True:
+            if self._retire > 0:
+                self._retire -= 1
+                return
+            if pipeline._paused.is_set() is False:
+                await pipeline._paused.wait()
+                continue
+            batch = await queue.get_batch(self.batch_size, self.spec.linger)
+            if batch is None:
+                return
+            if not batch:
+                continue
+            self.items_in += len(batch)
+            self.in_flight += len(batch)
+            self.busy += 1
+            started = time.monotonic()
+            try:
+                await self._process(batch)
+            except QueueClosed:
+                return
+            finally:
+                self.busy -= 1
+                self.in_flight -= len(batch)
+                elapsed = time.monotonic() - started
+                self.latency.add(elapsed)
+                self.busy_seconds.append((started, elapsed))
+
+    # --------------------------------------------------------------- a batch
+    async def _call(self, batch: list[Any]) -> Sequence[Any] | StageOutput:
+        if self._executor is not None:
+            future = self._executor.submit(self.spec.fn, batch)
+            self._thread_calls.add(future)
+            future.add_done_callback(self._thread_calls.discard)
+            return await asyncio.wrap_future(future)
+        return await self.spec.fn(batch)  # type: ignore[misc]
+
+    def _on_retry(self, exc: BaseException) -> None:
+        self.retries += 1
+        self.errors += 1
+        self.last_error = _describe_error(exc)
+
+    async def _process(self, batch: list[Any]) -> None:
+        policy = self.spec.retry
+        try:
+            result = await policy.call(lambda: self._call(batch), self._on_retry)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure is routed somewhere
+            if policy.is_fatal(exc):
+                self.errors += 1
+                self.last_error = _describe_error(exc)
+                self.pipeline._fail(exc)  # cancels every worker, this one included
+                return
+            if not isinstance(exc, Exception):
+                raise
+            self.errors += 1
+            self.last_error = _describe_error(exc)
+            if len(batch) > 1:
+                # Split so one bad item does not sink its neighbours.
+                middle = len(batch) // 2
+                log.debug("stage %s: batch of %d failed (%s); splitting", self.name, len(batch), exc)
+                await self._process(batch[:middle])
+                await self._process(batch[middle:])
+                return
+            self._dead_letter(batch[0], exc, policy.attempts if policy.is_retryable(exc) else 1)
+            return
+        if isinstance(result, StageOutput):
+            outputs, skipped = result.items, result.skipped
+        else:
+            outputs, skipped = result, 0
+        self.skipped += skipped
+        self.pipeline._count_skipped(skipped)
+        await self._emit(outputs, consumed=len(batch), skipped=skipped)
+
+    async def _emit(self, outputs: Sequence[Any], consumed: int, skipped: int) -> None:
+        done_weight = skipped
+        if self.next is not None:
+            self.blocked += 1
+            try:
+                await self.next.queue.put_many(outputs)
+            finally:
+                self.blocked -= 1
+        else:
+            self.pipeline._count_loaded(len(outputs))
+        self.items_out += len(outputs)
+        done_weight += len(outputs)
+        self.rate.add(done_weight)
+
+    def _dead_letter(self, item: Any, exc: BaseException, attempts: int) -> None:
+        weight = self.spec.weight(item) if self.spec.weight is not None else 1
+        title = ""
+        if self.spec.describe is not None:
+            try:
+                title = self.spec.describe(item)
+            except Exception:  # noqa: BLE001 - a title is best effort
+                title = repr(item)[:80]
+        letter = DeadLetter(
+            stage=self.name,
+            item=item,
+            error=_describe_error(exc),
+            error_type=type(exc).__name__,
+            attempts=attempts,
+            title=title,
+            at=time.time(),
+            weight=weight,
+        )
+        self.failed += weight
+        self.rate.add(weight)
+        self.pipeline._record_dead_letter(letter)
+
+    # -------------------------------------------------------------- metrics
+    def state(self, now: float) -> str:
+        pipeline = self.pipeline
+        if self.finished:
+            return "done"
+        if pipeline.state == "pending":
+            return "idle"
+        if not pipeline._paused.is_set():
+            return "paused" if self.busy == 0 else "pausing"
+        hint = self.spec.status() if self.spec.status is not None else None
+        if hint and "rate" in hint:
+            return "rate-limited"
+        if self.blocked and self.blocked >= self.busy:
+            return "backpressure"
+        if self.busy == 0 and len(self.queue) == 0:
+            return "starved"
+        return "running"
+
+    def utilisation(self, now: float, window: float = 5.0) -> float:
+        """Fraction of worker time spent on batches over the last ``window`` seconds."""
+        workers = max(1, self.workers)
+        busy = 0.0
+        for started, elapsed in self.busy_seconds:
+            end = started + elapsed
+            if end < now - window:
+                continue
+            busy += end - max(started, now - window)
+        return busy / (workers * window)
+
+    def snapshot(self, now: float) -> StageSnapshot:
+        detail = self.spec.status() if self.spec.status is not None else None
+        return StageSnapshot(
+            name=self.name,
+            state=self.state(now),
+            items_in=self.items_in,
+            items_out=self.items_out,
+            skipped=self.skipped,
+            failed=self.failed,
+            retries=self.retries,
+            errors=self.errors,
+            queue_depth=len(self.queue),
+            queue_capacity=self.queue.capacity,
+            busy_workers=self.busy,
+            workers=self.target_workers if self.finished else max(0, self.workers),
+            batch_size=self.batch_size,
+            throughput=self.rate.rate(now=now),
+            latency_p50=self.latency.percentile(50),
+            latency_p95=self.latency.percentile(95),
+            last_error=self.last_error,
+            history=self.rate.history(60, now=now),
+            detail=detail,
+        )
+
+
+def _describe_error(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
