@@ -255,9 +255,13 @@ class StateStore:
     # ----------------------------------------------------------------- lifecycle
 
     @classmethod
-    def open(cls, path: Path, *, check_integrity: bool = True) -> StateStore:
+    def open(
+        cls, path: Path, *, check_integrity: bool = True, busy_timeout: float = 10.0
+    ) -> StateStore:
         """Open (creating if missing) the state database at ``path``.
 
+        ``busy_timeout`` is how long a write waits for another process that
+        holds the file's write lock before failing with :class:`StateError`.
         Raises :class:`StateCorruptError` if the file is not a readable SQLite
         database of ours, fails SQLite's ``quick_check`` (skipped when
         ``check_integrity`` is false) or was written by a newer version.
@@ -277,7 +281,7 @@ class StateStore:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves so a batch is
             # exactly one transaction and nothing stays open between calls.
             conn = sqlite3.connect(
-                str(path), check_same_thread=False, isolation_level=None, timeout=10.0
+                str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout
             )
         except sqlite3.Error as exc:
             raise StateCorruptError(
@@ -424,17 +428,25 @@ class StateStore:
         if self._closed:
             raise StateError(f"The state database {self._path} is closed.")
 
-    def _wrap(self, exc: sqlite3.DatabaseError) -> StateError:
+    def _wrap(self, exc: sqlite3.DatabaseError) -> Exception:
         message = str(exc)
+        if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+            # A record the schema refuses is a caller bug, not a broken file.
+            return ValueError(f"Invalid record for the state database {self._path}: {message}")
+        if "malformed" in message or "not a database" in message:
+            return StateCorruptError(
+                f"The state database {self._path} is corrupt ({message}); {_RESET_HINT}."
+            )
         if "locked" in message or "busy" in message:
             return StateError(
                 f"The state database {self._path} is locked by another process: is another "
                 "load running against the same collection?"
             )
-        if isinstance(exc, sqlite3.OperationalError) and (
-            "disk" in message or "full" in message or "readonly" in message
-        ):
-            return StateError(f"Cannot write the state database {self._path}: {message}.")
+        if isinstance(exc, sqlite3.OperationalError):
+            return StateError(
+                f"Cannot use the state database {self._path}: {message} (check free disk space "
+                "and permissions)."
+            )
         return StateCorruptError(
             f"The state database {self._path} failed ({message}); {_RESET_HINT}."
         )
