@@ -1,0 +1,102 @@
+"""The embedding stage: enriched items in, points with dense + sparse vectors out.
+
+:meth:`Embedder.embed` is synchronous; the engine runs it in a worker thread.
+ONNX inference releases the GIL, so several workers sharing one
+:class:`~plex_loader_tui.embed.models.Models` run in parallel (see
+``bench/bench_embed.py`` for what that buys on a given machine).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..models import EmbeddedPoint, EnrichedItem, SparseVector
+from .models import Models
+from .text import build_payload, build_text, content_hash, point_id
+
+logger = logging.getLogger(__name__)
+
+#: Defaults chosen with bench/bench_embed.py on the 2-core build machine.
+DEFAULT_EMBED_WORKERS = 2
+DEFAULT_EMBED_BATCH_SIZE = 16
+DEFAULT_ONNX_THREADS = 1
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVectors:
+    """A search query embedded with the same models as the documents."""
+
+    dense: tuple[float, ...]
+    sparse: SparseVector
+
+    def __iter__(self):  # lets callers write ``dense, sparse = embedder.embed_query(q)``
+        yield self.dense
+        yield self.sparse
+
+
+class Embedder:
+    """Turns :class:`EnrichedItem` batches into :class:`EmbeddedPoint` lists.
+
+    ``model_names`` go into each point's content hash; they default to the
+    names of ``models`` (pass them explicitly only to pin what is recorded).
+    """
+
+    def __init__(self, models: Models, *, model_names: Sequence[str] | None = None) -> None:
+        self.models = models
+        self.model_names: tuple[str, ...] = tuple(model_names or models.describe().names)
+
+    @property
+    def dense_dim(self) -> int:
+        return self.models.dense_dim
+
+    def embed(self, batch: list[EnrichedItem]) -> list[EmbeddedPoint]:
+        """Embed ``batch`` (dense and sparse, one model call each) into points.
+
+        Raises whatever the models raise: the engine retries, then splits the
+        batch, so one unembeddable item cannot sink its neighbours.
+        """
+        if not batch:
+            return []
+        texts = [build_text(item) for item in batch]
+        size = len(texts)
+        dense = list(self.models.dense.embed(texts, batch_size=size))
+        sparse = list(self.models.sparse.embed(texts, batch_size=size))
+        if len(dense) != size or len(sparse) != size:  # pragma: no cover - fastembed contract
+            raise RuntimeError(f"embedding returned {len(dense)}/{len(sparse)} vectors for {size} texts")
+        points: list[EmbeddedPoint] = []
+        for item, text, dvec, svec in zip(batch, texts, dense, sparse):
+            payload = build_payload(item, text)
+            points.append(
+                EmbeddedPoint(
+                    point_id=point_id(item.source),
+                    item_key=item.source.key,
+                    text=text,
+                    payload=payload,
+                    dense=tuple(dvec.tolist()),
+                    sparse=SparseVector(
+                        indices=tuple(int(i) for i in svec.indices.tolist()),
+                        values=tuple(float(v) for v in svec.values.tolist()),
+                    ),
+                    content_hash=content_hash(text, payload, self.model_names),
+                    title=item.source.display_title,
+                )
+            )
+        return points
+
+    def embed_query(self, text: str) -> QueryVectors:
+        """Embed a search query: dense query embedding + BM25 *query* weights.
+
+        BM25 weighs query terms differently from document terms (no length
+        normalisation), hence ``query_embed`` rather than ``embed``.
+        """
+        dense = next(iter(self.models.dense.query_embed(text)))
+        sparse = next(iter(self.models.sparse.query_embed(text)))
+        return QueryVectors(
+            dense=tuple(dense.tolist()),
+            sparse=SparseVector(
+                indices=tuple(int(i) for i in sparse.indices.tolist()),
+                values=tuple(float(v) for v in sparse.values.tolist()),
+            ),
+        )

@@ -1,0 +1,383 @@
+"""The Qdrant sink: creates the collection and writes embedded points to it.
+
+Two modes, one class:
+
+* **embedded local mode** (default): qdrant-client's in-process store at a
+  folder (``QdrantSettings.path``). It holds an exclusive file lock on that
+  folder, so there is exactly one client per path per process, shared by
+  every upsert worker. Local mode keeps each collection in plain Python/numpy
+  structures with no locking of its own, so this sink serialises every call
+  on it with one lock: local-mode writes are single-file anyway (each upsert
+  also persists to one SQLite file), so parallel upsert workers buy nothing
+  there and the lock costs nothing measurable (see the README figures).
+* **server mode** (``QdrantSettings.url``): REST (or gRPC) to a Qdrant server
+  or cluster. The client is thread-safe and calls run concurrently, no lock.
+
+Errors are sorted for the engine: :data:`TRANSIENT_ERRORS` (timeouts,
+connection resets, 5xx/429) are worth a retry; authentication failures and a
+vanished collection are :class:`~plex_loader_tui.pipeline.errors.FatalError`
+subclasses; anything else is a data error (the engine splits the batch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from ..models import EmbeddedPoint
+from ..pipeline.errors import FatalError
+from ..secrets import mask, redact
+
+logger = logging.getLogger(__name__)
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "sparse"
+
+#: Payload fields indexed on a Qdrant server (local mode has no payload indexes).
+PAYLOAD_INDEXES: dict[str, qm.PayloadSchemaType] = {
+    "type": qm.PayloadSchemaType.KEYWORD,
+    "year": qm.PayloadSchemaType.INTEGER,
+    "genres": qm.PayloadSchemaType.KEYWORD,
+    "imdb_id": qm.PayloadSchemaType.KEYWORD,
+    "tmdb_id": qm.PayloadSchemaType.KEYWORD,
+    "show_title": qm.PayloadSchemaType.KEYWORD,
+}
+
+
+class QdrantUnavailableError(FatalError):
+    """Qdrant cannot be reached (server down, wrong URL, local folder in use)."""
+
+
+class QdrantAuthError(FatalError):
+    """The Qdrant server refused the API key."""
+
+
+class CollectionMismatchError(FatalError):
+    """The target collection exists with vectors the chosen models cannot use."""
+
+
+class CollectionMissingError(FatalError):
+    """The collection disappeared while the load was writing to it."""
+
+
+class QdrantTransientError(Exception):
+    """A Qdrant call failed in a way a retry may fix (timeout, 5xx, 429, reset)."""
+
+
+#: Exception types the engine's retry policy should treat as transient for this stage.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (QdrantTransientError,)
+
+_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True, slots=True)
+class QdrantSettings:
+    """Where the collection lives.
+
+    Exactly one of ``path`` (embedded local mode) and ``url`` (server) is
+    used; ``url`` wins when both are set. ``timeout`` is in seconds per call.
+    """
+
+    path: Path | None = None
+    url: str | None = None
+    api_key: str | None = None
+    prefer_grpc: bool = False
+    collection: str = "media-items"
+    timeout: int = 30
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages and the state store's key (no secret)."""
+        return self.url if self.url else f"local:{self.path}"
+
+    def __repr__(self) -> str:  # the api key only ever appears masked
+        return (
+            f"QdrantSettings(path={self.path!r}, url={self.url!r}, api_key={mask(self.api_key)!r}, "
+            f"prefer_grpc={self.prefer_grpc}, collection={self.collection!r}, timeout={self.timeout})"
+        )
+
+
+class QdrantSink:
+    """Writes :class:`EmbeddedPoint` batches into one Qdrant collection.
+
+    Build it, :meth:`connect`, :meth:`ensure_collection`, then call
+    :meth:`upsert` from any number of worker threads; :meth:`close` at the end.
+    """
+
+    def __init__(self, settings: QdrantSettings, dense_dim: int, dense_model: str, sparse_model: str) -> None:
+        if settings.is_local and settings.path is None:
+            raise ValueError("QdrantSettings needs a path (embedded mode) or a url (server mode)")
+        self.settings = settings
+        self.collection = settings.collection
+        self.dense_dim = dense_dim
+        self.dense_model = dense_model
+        self.sparse_model = sparse_model
+        self._client: QdrantClient | None = None
+        # Local mode is not thread-safe (see module docstring); server mode needs no lock.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if settings.is_local else contextlib.nullcontext()
+        )
+
+    def __repr__(self) -> str:
+        return f"QdrantSink({self.settings!r})"
+
+    # -- connection ---------------------------------------------------------
+
+    @property
+    def client(self) -> QdrantClient:
+        """The underlying client (after :meth:`connect`)."""
+        if self._client is None:
+            raise RuntimeError("QdrantSink.connect() has not been called")
+        return self._client
+
+    def _where(self) -> str:
+        s = self.settings
+        if s.is_local:
+            return f"the local Qdrant folder {s.path}"
+        key = f" (API key {mask(s.api_key)})" if s.api_key else ""
+        return f"Qdrant at {s.url}{key}"
+
+    def _clean(self, exc: BaseException) -> str:
+        return redact(f"{type(exc).__name__}: {exc}", [self.settings.api_key])
+
+    def connect(self) -> None:
+        """Open the client and check that Qdrant answers; raise a fatal error if not."""
+        s = self.settings
+        if s.is_local:
+            assert s.path is not None
+            try:
+                s.path.mkdir(parents=True, exist_ok=True)
+                # The one client is used from worker threads; our lock serialises it.
+                client = QdrantClient(path=str(s.path), force_disable_check_same_thread=True)
+            except RuntimeError as exc:
+                raise QdrantUnavailableError(
+                    f"{self._where()} is in use by another process (another load or search?): "
+                    "stop it, or use a different --qdrant-path"
+                ) from exc
+            except OSError as exc:
+                raise QdrantUnavailableError(f"Cannot open {self._where()}: {exc}") from exc
+            self._client = client
+            logger.info("Using embedded Qdrant at %s", s.path)
+            return
+        try:
+            client = QdrantClient(
+                url=s.url, api_key=s.api_key, prefer_grpc=s.prefer_grpc, timeout=s.timeout
+            )
+        except Exception as exc:  # a URL that does not parse
+            raise QdrantUnavailableError(f"Invalid Qdrant URL {s.url!r}: {self._clean(exc)}") from exc
+        try:
+            client.get_collections()
+        except Exception as exc:
+            client.close()
+            raise self._classify(exc, connecting=True) from exc
+        self._client = client
+        logger.info("Connected to %s", self._where())
+
+    def close(self) -> None:
+        """Close the client (releases the local folder's lock). Safe to call twice."""
+        if self._client is not None:
+            with self._lock:
+                self._client.close()
+            self._client = None
+
+    def __enter__(self) -> QdrantSink:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- error sorting ------------------------------------------------------
+
+    def _classify(self, exc: BaseException, *, connecting: bool = False) -> BaseException:
+        """Map a client exception to a fatal, transient or data error."""
+        if isinstance(exc, FatalError):
+            return exc
+        where = self._where()
+        status = getattr(exc, "status_code", None)
+        grpc_code = _grpc_code(exc)
+        if status in (401, 403) or grpc_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            return QdrantAuthError(
+                f"{where} rejected the API key ({status or grpc_code}): check QDRANT_API_KEY / --qdrant-api-key"
+            )
+        unreachable = isinstance(exc, ResponseHandlingException) or grpc_code in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+        if connecting and (unreachable or status is not None):
+            return QdrantUnavailableError(
+                f"Cannot reach {where}: {self._clean(exc)}. Check that the server is running and "
+                "--qdrant-url is right (or drop --qdrant-url to use the embedded local store)"
+            )
+        if status == 404 and not connecting:
+            return CollectionMissingError(
+                f"Collection {self.collection!r} is gone from {where} (deleted during the load?): "
+                "run the load again to re-create it"
+            )
+        if unreachable or status in _TRANSIENT_STATUS or grpc_code == "RESOURCE_EXHAUSTED":
+            return QdrantTransientError(f"{where}: {self._clean(exc)}")
+        return exc
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                yield
+            except Exception as exc:
+                mapped = self._classify(exc)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+
+    # -- collection ---------------------------------------------------------
+
+    def _metadata(self) -> dict[str, object]:
+        return {"dense_model": self.dense_model, "sparse_model": self.sparse_model, "created_by": "plex-loader-tui"}
+
+    def ensure_collection(self) -> bool:
+        """Create the collection if missing (returns True), else check it fits.
+
+        Raises :class:`CollectionMismatchError` when an existing collection's
+        vectors (names, size, distance, sparse modifier) or recorded model
+        names differ from what this load needs. Nothing is ever overwritten.
+        """
+        client = self.client
+        with self._call():
+            exists = client.collection_exists(self.collection)
+            if exists:
+                info = client.get_collection(self.collection)
+        if exists:
+            self._check(info)
+            return False
+        with self._call():
+            self._create(client)
+        logger.info("Created collection %r in %s", self.collection, self._where())
+        return True
+
+    def _create(self, client: QdrantClient) -> None:
+        kwargs: dict[str, Any] = dict(
+            collection_name=self.collection,
+            vectors_config={DENSE_VECTOR: qm.VectorParams(size=self.dense_dim, distance=qm.Distance.COSINE)},
+            sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        try:
+            client.create_collection(**kwargs, metadata=self._metadata())
+        except UnexpectedResponse as exc:
+            # Servers older than 1.16 do not know collection metadata: create without it.
+            if exc.status_code not in (400, 422):
+                raise
+            logger.info("Qdrant server rejected collection metadata (%s); creating without it", exc.status_code)
+            client.create_collection(**kwargs)
+        if self.settings.is_local:
+            logger.debug("Embedded Qdrant has no payload indexes; skipping %s", ", ".join(PAYLOAD_INDEXES))
+            return
+        for field_name, schema in PAYLOAD_INDEXES.items():
+            client.create_payload_index(self.collection, field_name=field_name, field_schema=schema, wait=True)
+
+    def _check(self, info: qm.CollectionInfo) -> None:
+        params = info.config.params
+        vectors = params.vectors if isinstance(params.vectors, dict) else {"": params.vectors} if params.vectors else {}
+        sparse = params.sparse_vectors or {}
+        has = ", ".join(
+            [f"{name or '(unnamed)'}: {v.size} dims {v.distance.value}" for name, v in vectors.items() if v]
+            + [f"{name}: sparse (modifier {getattr(p.modifier, 'value', p.modifier) or 'none'})" for name, p in sparse.items()]
+        ) or "no vectors"
+        needs = f"{DENSE_VECTOR}: {self.dense_dim} dims Cosine, {SPARSE_VECTOR}: sparse (modifier idf)"
+        problems: list[str] = []
+        dense = vectors.get(DENSE_VECTOR)
+        if dense is None:
+            problems.append(f"no {DENSE_VECTOR!r} vector")
+        elif dense.size != self.dense_dim or dense.distance != qm.Distance.COSINE:
+            problems.append(f"{DENSE_VECTOR!r} is {dense.size} dims {dense.distance.value}")
+        sp = sparse.get(SPARSE_VECTOR)
+        if sp is None:
+            problems.append(f"no {SPARSE_VECTOR!r} sparse vector")
+        elif sp.modifier != qm.Modifier.IDF:
+            problems.append(f"{SPARSE_VECTOR!r} has no IDF modifier")
+        meta = getattr(info.config, "metadata", None) or {}
+        for key, ours in (("dense_model", self.dense_model), ("sparse_model", self.sparse_model)):
+            theirs = meta.get(key)
+            if theirs is not None and theirs != ours:
+                problems.append(f"it was loaded with {key.replace('_', ' ')} {theirs!r}, this run uses {ours!r}")
+        if problems:
+            raise CollectionMismatchError(
+                f"Collection {self.collection!r} in {self._where()} does not fit this load: "
+                f"{'; '.join(problems)}. It has [{has}]; the models ({self.dense_model}, {self.sparse_model}) "
+                f"need [{needs}]. Choose another --collection, pick the models it was loaded with, "
+                "or delete the collection to reload it from scratch."
+            )
+        if not meta:
+            logger.warning(
+                "Collection %r has no model record (not created by plex-loader-tui?); "
+                "its vector shapes fit, so it is used as is", self.collection,
+            )
+
+    # -- points -------------------------------------------------------------
+
+    def upsert(self, points: list[EmbeddedPoint]) -> list[EmbeddedPoint]:
+        """Write ``points`` and wait until Qdrant confirms; return the confirmed points.
+
+        On return every point is in the collection (``wait=True``), so the
+        caller may record them as loaded.
+        """
+        if not points:
+            return []
+        structs = [
+            qm.PointStruct(
+                id=p.point_id,
+                vector={
+                    DENSE_VECTOR: list(p.dense),
+                    SPARSE_VECTOR: qm.SparseVector(indices=list(p.sparse.indices), values=list(p.sparse.values)),
+                },
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        with self._call():
+            self.client.upsert(self.collection, points=structs, wait=True)
+        return points
+
+    def delete(self, point_ids: Sequence[str]) -> None:
+        """Delete points by id (missing ids are ignored), waiting for confirmation."""
+        if not point_ids:
+            return
+        with self._call():
+            self.client.delete(self.collection, points_selector=qm.PointIdsList(points=list(point_ids)), wait=True)
+
+    def count(self) -> int:
+        """Exact number of points in the collection."""
+        with self._call():
+            return self.client.count(self.collection, exact=True).count
+
+    def retrieve(self, point_ids: Sequence[str], *, with_vectors: bool = False) -> list[qm.Record]:
+        """Fetch stored points by id (payload always, vectors on request)."""
+        with self._call():
+            return self.client.retrieve(
+                self.collection, ids=list(point_ids), with_payload=True, with_vectors=with_vectors
+            )
+
+    def query_points(self, **kwargs: Any) -> qm.QueryResponse:
+        """``client.query_points`` on this collection, serialised like every other call."""
+        with self._call():
+            return self.client.query_points(self.collection, **kwargs)
+
+
+def _grpc_code(exc: BaseException) -> str | None:
+    code = getattr(exc, "code", None)
+    if callable(code):
+        try:
+            value = code()
+        except Exception:  # not a grpc error after all
+            return None
+        return getattr(value, "name", None)
+    return None
