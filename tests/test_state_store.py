@@ -568,3 +568,29 @@ def test_store_agrees_with_a_simple_model(tmp_path: Path, ops) -> None:
                     k for k, e in model.items()
                     if e["status"] == "loaded" and e["v"] == (updated_at, source_hash)
                 }
+
+
+def test_many_processes_creating_the_same_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    db_path = tmp_path / "race.sqlite3"
+    script = textwrap.dedent(
+        """
+        import sys
+        from plex_loader_tui.state import LoadedRecord, StateStore
+        sys.stdin.readline()  # every process waits here, then all open at once
+        with StateStore.open(sys.argv[1]) as store:
+            store.mark_loaded([LoadedRecord(sys.argv[2], "pid", 1, "s", "c")])
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(db_path), f"k{n}"],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        for n in range(4)
+    ]
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = [proc.communicate() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0, 0], [err for _, err in results]
+    with StateStore.open(db_path) as store:
+        assert store.counts().loaded == 4

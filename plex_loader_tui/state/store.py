@@ -316,13 +316,36 @@ class StateStore:
                     "it needs a local file system that supports shared memory."
                 )
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
             if version > SCHEMA_VERSION:
                 raise StateCorruptError(
                     f"The state database {path} has schema version {version}, newer than this "
                     f"program understands ({SCHEMA_VERSION}); upgrade plex-loader-tui or "
                     f"{_RESET_HINT}."
                 )
+            if version < SCHEMA_VERSION:
+                StateStore._migrate(path, conn)
+        except StateError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StateError(
+                    f"The state database {path} is locked by another process: is another load "
+                    "running against the same collection?"
+                ) from exc
+            raise StateCorruptError(
+                f"The state database {path} is unreadable or corrupt ({exc}); {_RESET_HINT}."
+            ) from exc
+
+    @staticmethod
+    def _migrate(path: Path, conn: sqlite3.Connection) -> None:
+        """Create or upgrade the schema in one transaction.
+
+        The version is read again under the write lock: two processes opening a
+        new file at once must not both create the tables.
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
                 tables = {
                     row[0]
@@ -334,27 +357,19 @@ class StateStore:
                         f"database (tables: {', '.join(sorted(tables))}); {_RESET_HINT}."
                     )
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _split_sql(_MIGRATIONS[target]):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {target}")
-                    if target == 1:
-                        conn.execute(
-                            "INSERT INTO meta (name, value) VALUES ('created', ?)",
-                            (repr(time.time()),),
-                        )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+                for statement in _split_sql(_MIGRATIONS[target]):
+                    conn.execute(statement)
+                if target == 1:
+                    conn.execute(
+                        "INSERT INTO meta (name, value) VALUES ('created', ?)", (repr(time.time()),)
+                    )
                 logger.info("state database %s: schema version %d", path, target)
-        except StateError:
+            # PRAGMA does not take parameters; SCHEMA_VERSION is our own integer.
+            conn.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
             raise
-        except sqlite3.DatabaseError as exc:
-            raise StateCorruptError(
-                f"The state database {path} is unreadable or corrupt ({exc}); {_RESET_HINT}."
-            ) from exc
 
     @staticmethod
     def reset(path: Path) -> None:
