@@ -495,7 +495,8 @@ class StateStore:
     def get(self, key: str) -> ItemState | None:
         """Return what the store knows about ``key``, or ``None``."""
         with self._read() as conn:
-            row = conn.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE key = ?", (key,)).fetchone()
+            sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE key = ?"
+            row = conn.execute(sql, (key,)).fetchone()
         return ItemState(*row) if row else None
 
     def failed_items(self, section_key: str | None = None) -> list[FailedRecord]:
@@ -525,7 +526,9 @@ class StateStore:
         """
         with self._read() as conn:
             return dict(
-                conn.execute("SELECT key, point_id FROM items WHERE section_key = ?", (section_key,))
+                conn.execute(
+                    "SELECT key, point_id FROM items WHERE section_key = ?", (section_key,)
+                )
             )
 
     def counts(self) -> StateCounts:
@@ -569,7 +572,8 @@ class StateStore:
             return
         with self._write() as conn:
             conn.executemany(
-                "INSERT INTO items (key, point_id, section_key, title, status, first_seen, updated) "
+                "INSERT INTO items "
+                "  (key, point_id, section_key, title, status, first_seen, updated) "
                 "VALUES (?, ?, ?, ?, 'pending', ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET "
                 "  point_id = excluded.point_id, section_key = excluded.section_key, "
