@@ -368,7 +368,8 @@ class StateStore:
             conn.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     @staticmethod
@@ -433,7 +434,10 @@ class StateStore:
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    # SQLite may already have rolled back (e.g. disk full); a second
+                    # ROLLBACK would then raise and hide the real error.
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
