@@ -28,6 +28,7 @@ from typing import Any, NoReturn, TextIO
 
 from plex_loader_tui.config import (
     APP_NAME,
+    FLAG_NAME_PREFIX,
     GROUPS,
     SECRET_SETTINGS,
     SETTINGS,
@@ -112,9 +113,9 @@ class _Store(argparse.Action):
             items.append(values)
             values = items
         setattr(namespace, self.dest, values)
-        names = dict(getattr(namespace, "_flag_names", None) or {})
-        names[self.dest] = option_string or self.dest
-        setattr(namespace, "_flag_names", names)
+        # One attribute per setting (not one dict): a subcommand's namespace is copied
+        # attribute by attribute over the main one, and a dict would be replaced whole.
+        setattr(namespace, f"{FLAG_NAME_PREFIX}{self.dest}", option_string or self.dest)
 
 
 class _StoreConst(_Store):
@@ -411,7 +412,7 @@ def _run_profiles(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"deleted profile {args.name!r} ({store.path(args.name)})", file=out)
         return EXIT_OK
     # save
-    flags = dict(getattr(args, "_flag_names", None) or {})
+    flags = {k[len(FLAG_NAME_PREFIX):]: v for k, v in vars(args).items() if k.startswith(FLAG_NAME_PREFIX)}
     given = {k: v for k, v in vars(args).items() if k in SETTINGS_BY_NAME and k not in ("config_dir",)}
     if not given and not any(getattr(args, f"{s}_env", None) for s in SECRET_SETTINGS):
         raise ConfigError("profiles save: give at least one setting flag to save (see `profiles save --help`)")

@@ -71,6 +71,8 @@ DEFAULT_QUEUE_SIZE = 256
 
 # Layers, lowest precedence first.
 LAYER_DEFAULT, LAYER_PROFILE, LAYER_ENV, LAYER_FLAG = range(4)
+#: Namespace attribute prefix under which the CLI records how a flag was spelled.
+FLAG_NAME_PREFIX = "_flag__"
 DEFAULT_ORIGIN = "default"
 
 
@@ -742,7 +744,8 @@ def resolve_config(
     ``args`` is an ``argparse.Namespace`` (or a mapping) holding only the
     settings the user actually gave on the command line (the parser from
     :mod:`plex_loader_tui.cli` uses ``SUPPRESS`` defaults for that). An
-    attribute ``_flag_names`` maps a setting to the spelling the user typed.
+    attribute ``_flag__<setting>`` (or a ``_flag_names`` mapping) holds the
+    spelling of the flag the user typed, for error messages.
     ``profile_store`` defaults to the store in the resolved config directory.
     ``command`` is ``load``, ``retry-failed`` or ``search``: only the first two
     need a Plex source.
@@ -757,6 +760,9 @@ def resolve_config(
     else:
         given = dict(vars(args))
     flag_names: dict[str, str] = dict(given.pop("_flag_names", None) or {})
+    flag_names.update(
+        {k[len(FLAG_NAME_PREFIX):]: str(v) for k, v in given.items() if k.startswith(FLAG_NAME_PREFIX)}
+    )
     given = {k: v for k, v in given.items() if k in SETTINGS_BY_NAME}
 
     layered = _Layered()

@@ -34,7 +34,7 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 # Plex accepts its token as ``X-Plex-Token``, TMDb v3 takes ``api_key``.
 _SECRET_QUERY_KEYS = frozenset({"x-plex-token", "api_key", "apikey", "token", "access_token"})
 _SECRET_QUERY_RE = re.compile(
-    r"(?i)\b(x-plex-token|api_key|apikey|access_token|token)=([^&\s#'\"]+)"
+    r"(?i)\b(x-plex-token|api_key|apikey|access_token|token)=(?!\*{4})([^&\s#'\"]+)"
 )
 _BEARER_RE = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=-]{8,})")
 
@@ -96,6 +96,10 @@ class RedactingFilter(logging.Filter):
         return mask_in_text(redact(text, self._secrets))
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Several handlers share one record; clean it once.
+        if getattr(record, "_secrets_redacted", False):
+            return True
+        record._secrets_redacted = True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not hide the record
