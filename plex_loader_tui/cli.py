@@ -220,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Serve the synthetic demo library (Plex, TMDb and IMDb APIs) "
                                       "on 127.0.0.1 until interrupted.",
                           formatter_class=_HelpFormatter)
-    demo.add_argument("--port", type=int, default=0, help="TCP port (default: 0 = a free port, printed)")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=32400,
+                      help="TCP port (default: %(default)s; 0 = a free port, printed)")
     demo.add_argument("--items", type=int, default=SETTINGS_BY_NAME["demo_items"].default,
                       help="items in the library (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=SETTINGS_BY_NAME["demo_seed"].default,
@@ -228,11 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request (default: 0)")
     demo.add_argument("--error-rate", type=float, default=0.0,
                       help="share of requests answered with a 5xx, 0..1 (default: 0)")
+    demo.add_argument("--malformed-rate", type=float, default=0.0,
+                      help="share of responses that are malformed, 0..1 (default: 0)")
     demo.add_argument("--rate-limit", type=float, default=None, metavar="REQ_PER_S",
                       help="answer 429 with Retry-After above this request rate (default: off)")
-    demo.add_argument("--token", default=None, help="Plex token the server requires (default: none)")
+    demo.add_argument("--token", default=None,
+                      help="Plex token the server requires (default: the built-in demo-token; '' = none)")
     demo.add_argument("--tmdb-api-key", dest="demo_tmdb_api_key", default=None, metavar="KEY",
-                      help="TMDb key the server requires (default: none)")
+                      help="TMDb key the server requires (default: the built-in demo-tmdb-key; '' = none)")
     _add_groups(demo, (), _COMMON_OUTPUT)
 
     profiles = sub.add_parser("profiles", help="list, show, save or delete saved profiles",
@@ -293,6 +298,10 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    if not handlers:
+        # Without any handler Python's last-resort handler would print warnings to
+        # stderr, under the dashboard's screen.
+        handlers.append(logging.NullHandler())
     for handler in handlers:
         handler.setFormatter(fmt)
         handler.addFilter(redacting)
@@ -359,6 +368,8 @@ def _run_demo_server(args: argparse.Namespace) -> int:
         ("--seed", args.seed >= 0, f"must be at least 0, got {args.seed}"),
         ("--latency-ms", args.latency_ms >= 0, f"must be at least 0, got {args.latency_ms:g}"),
         ("--error-rate", 0 <= args.error_rate <= 1, f"must be between 0 and 1, got {args.error_rate:g}"),
+        ("--malformed-rate", 0 <= args.malformed_rate <= 1,
+         f"must be between 0 and 1, got {args.malformed_rate:g}"),
         ("--rate-limit", args.rate_limit is None or args.rate_limit > 0,
          f"must be greater than 0, got {args.rate_limit}"),
     ]
@@ -367,13 +378,18 @@ def _run_demo_server(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag}: {problem}")
     from plex_loader_tui.demo.server import run_standalone
 
-    return int(
-        run_standalone(
-            port=args.port, items=args.items, seed=args.seed, token=args.token,
-            tmdb_api_key=args.demo_tmdb_api_key, latency_ms=args.latency_ms,
-            error_rate=args.error_rate, rate_limit=args.rate_limit,
-        )
-    )
+    kwargs: dict[str, Any] = {
+        "host": args.host, "port": args.port, "items": args.items, "seed": args.seed,
+        "latency_ms": args.latency_ms, "error_rate": args.error_rate, "rate_limit": args.rate_limit,
+    }
+    if args.malformed_rate:
+        kwargs["malformed_rate"] = args.malformed_rate
+    # Unset credentials keep the server's built-in demo ones; an empty string means "none required".
+    if args.token is not None:
+        kwargs["token"] = args.token or None
+    if args.demo_tmdb_api_key is not None:
+        kwargs["tmdb_api_key"] = args.demo_tmdb_api_key or None
+    return int(run_standalone(**kwargs))
 
 
 def _profile_store(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:

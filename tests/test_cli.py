@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -217,3 +218,31 @@ def test_unreachable_plex_is_fatal_exit_3(env, tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr and TOKEN not in proc.stderr + proc.stdout
     assert f"127.0.0.1:{port}" in proc.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_demo_server_stops_on_signals_with_their_exit_codes(env, signum, code):
+    pytest.importorskip("plex_loader_tui.demo.server")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "TMDB_", "QDRANT_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plex_loader_tui", "demo-server", "--port", "0", "--items", "20",
+         "--token", "my-own-token-998877"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**full_env, **env}, cwd=REPO,
+    )
+    try:
+        lines = []
+        for line in proc.stdout:  # the banner's last line says the server is up
+            lines.append(line)
+            if "Ctrl+C" in line:
+                break
+        banner = "".join(lines)
+        assert "Plex:  http://127.0.0.1:" in banner
+        assert "my-own-token-998877" not in banner and "****8877" in banner
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == code
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
