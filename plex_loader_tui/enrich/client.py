@@ -1,0 +1,313 @@
+"""One remote service (TMDb or IMDb): its HTTP client, rate limiter and retries.
+
+:class:`ServiceClient.get_json` is the only way the stage talks to a
+service. Every attempt takes a token from the service's shared
+:class:`~plex_loader_tui.enrich.ratelimit.RateLimiter`; failures are sorted
+into the types of :mod:`plex_loader_tui.enrich.errors` and the transient
+ones retried with tenacity. The API key never leaves this module in clear
+text: URLs in logs and messages are built without it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from plex_loader_tui.secrets import mask, mask_in_text, redact
+
+from .errors import (
+    MalformedResponse,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    ServiceTimeout,
+    ServiceUnreachable,
+    TmdbAuthError,
+    TransientServiceError,
+)
+from .ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+Service = Literal["tmdb", "imdb"]
+LABELS: dict[str, str] = {"tmdb": "TMDb", "imdb": "IMDb"}
+USER_AGENT = "plex-loader-tui/0.1 (+https://github.com/)"
+
+
+class _MaskQueryCredentials(logging.Filter):
+    """Masks ``api_key=…`` in httpx's own request log lines.
+
+    httpx logs every request URL at INFO, and a TMDb v3 key can only travel
+    in the query, so without this a ``--log-level info`` run would print it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                mask_in_text(str(arg)) if isinstance(arg, (str, httpx.URL)) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = mask_in_text(record.msg)
+        return True
+
+
+def _install_httpx_log_mask() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _MaskQueryCredentials) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_MaskQueryCredentials())
+
+
+_install_httpx_log_mask()
+
+
+def is_loopback(url: str) -> bool:
+    """True for ``localhost`` / ``127.x`` / ``::1`` URLs (which must never go through a proxy)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_http_client(base_url: str, *, timeout: float, max_connections: int) -> httpx.AsyncClient:
+    """A pooled ``httpx.AsyncClient`` for one service.
+
+    Proxy variables are honoured for real services but ignored for loopback
+    ones, so the demo server and tests work behind a corporate proxy.
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+        trust_env=not is_loopback(base_url),
+        follow_redirects=True,
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(slots=True)
+class ServiceCounters:
+    """Running totals for one service (mutated only on the event loop)."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    failures: int = 0
+
+
+class ServiceClient:
+    """GET JSON from one service with rate limiting, retries and clear errors.
+
+    ``api_key`` is sent as ``api_key=`` (TMDb v3 keys) or, with
+    ``bearer=True``, as ``Authorization: Bearer`` (v4 read access tokens).
+    """
+
+    def __init__(
+        self,
+        service: Service,
+        base_url: str,
+        http: httpx.AsyncClient,
+        limiter: RateLimiter,
+        *,
+        attempts: int,
+        rate_limit_retries: int,
+        backoff_initial: float,
+        backoff_max: float,
+        max_retry_after: float,
+        api_key: str | None = None,
+        bearer: bool = False,
+    ) -> None:
+        self.service = service
+        self.label = LABELS[service]
+        self.base_url = base_url.rstrip("/")
+        self.http = http
+        self.limiter = limiter
+        self.attempts = attempts
+        self.rate_limit_retries = rate_limit_retries
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self.counters = ServiceCounters()
+        self._api_key = api_key
+        self._bearer = bearer
+
+    def __repr__(self) -> str:
+        return f"ServiceClient({self.service!r}, {self.base_url!r}, key={mask(self._api_key)!r})"
+
+    def display_url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """The request URL as shown to people: never with the key."""
+        query = urlencode(list((params or {}).items()), doseq=True, safe=",/")
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def _clean(self, text: str) -> str:
+        return redact(text, [self._api_key])
+
+    # -- retry policy ------------------------------------------------------------------
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+        """GET ``base_url + path``; return ``(200, body)`` or ``(404, None)``.
+
+        Raises :class:`TmdbAuthError` on a TMDb 401, :class:`RequestRejected`
+        on another 4xx, and the last :class:`TransientServiceError` once the
+        retries are spent (``attempts`` for failures, plus up to
+        ``rate_limit_retries`` for 429s, which wait on the rate limiter).
+        """
+        failures = 0
+        throttles = 0
+
+        def failed(state: RetryCallState) -> BaseException | None:
+            return state.outcome.exception() if state.outcome is not None else None
+
+        # tenacity calls ``after`` first, then ``wait``, then ``stop``: count here.
+        def after(state: RetryCallState) -> None:
+            nonlocal failures, throttles
+            if isinstance(failed(state), RateLimited):
+                throttles += 1
+            else:
+                failures += 1
+
+        def stop(state: RetryCallState) -> bool:
+            if isinstance(failed(state), RateLimited):
+                return throttles > self.rate_limit_retries
+            return failures >= self.attempts
+
+        def wait(state: RetryCallState) -> float:
+            if isinstance(failed(state), RateLimited):
+                return 0.0  # the rate limiter holds the next attempt back
+            delay = min(self.backoff_max, self.backoff_initial * 2 ** max(0, failures - 1))
+            return delay + random.uniform(0, min(delay, self.backoff_initial or delay))
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.counters.retries += 1
+            exc = failed(state)
+            logger.info(
+                "%s: %s; trying again (%d failed, %d rate limited so far)",
+                self.label,
+                exc,
+                failures,
+                throttles,
+            )
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientServiceError),
+            after=after,
+            stop=stop,
+            wait=wait,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(path, params)
+        except TransientServiceError:
+            self.counters.failures += 1
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    # -- one attempt ---------------------------------------------------------------------
+
+    async def _attempt(self, path: str, params: Mapping[str, Any] | None) -> tuple[int, Any]:
+        query: dict[str, Any] = dict(params or {})
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            if self._bearer:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+            else:
+                query["api_key"] = self._api_key
+        shown = self.display_url(path, params)
+        sent_at = await self.limiter.acquire()
+        self.counters.requests += 1
+        logger.debug("%s GET %s", self.label, shown)
+        try:
+            response = await self.http.get(f"{self.base_url}{path}", params=query, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise ServiceTimeout(
+                self.service, f"{self.label} did not answer in time at {shown} ({type(exc).__name__})"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ServiceUnreachable(
+                self.service,
+                f"cannot reach {self.label} at {shown}: {self._clean(str(exc)) or type(exc).__name__}",
+            ) from None
+        status = response.status_code
+        if status == 200:
+            try:
+                data = response.json()
+            except ValueError:
+                raise MalformedResponse(
+                    self.service, f"{self.label} sent a body that is not JSON at {shown}"
+                ) from None
+            if not isinstance(data, dict):
+                raise MalformedResponse(
+                    self.service, f"{self.label} sent {type(data).__name__} instead of a JSON object at {shown}"
+                )
+            return 200, data
+        if status == 404:
+            return 404, None
+        detail = self._detail(response)
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self.max_retry_after:
+                logger.warning(
+                    "%s asked to wait %.0f s (Retry-After); waiting %.0f s instead",
+                    self.label,
+                    retry_after,
+                    self.max_retry_after,
+                )
+                retry_after = self.max_retry_after
+            self.counters.rate_limited += 1
+            self.limiter.on_rate_limited(sent_at, retry_after)
+            raise RateLimited(self.service, f"{self.label} rate limited the request (429) at {shown}{detail}", retry_after)
+        if status >= 500:
+            raise ServerError(self.service, f"{self.label} answered {status} at {shown}{detail}")
+        if status == 401 and self.service == "tmdb":
+            raise TmdbAuthError(
+                f"TMDb refused the API key {mask(self._api_key) or '(none)'} (401 at {shown}){detail}: "
+                "check --tmdb-api-key / TMDB_API_KEY (a v3 API key or a v4 read access token "
+                "from https://www.themoviedb.org/settings/api)"
+            )
+        raise RequestRejected(self.service, f"{self.label} refused the request ({status}) at {shown}{detail}")
+
+    def _detail(self, response: httpx.Response) -> str:
+        """TMDb-style ``status_message`` (or a short body) for an error message."""
+        message = ""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            message = str(body.get("status_message") or body.get("message") or body.get("error") or "")
+        elif response.text:
+            message = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+        message = self._clean(message)
+        return f": {message}" if message else ""
