@@ -31,6 +31,9 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from plex_loader_tui.pipeline.errors import ConfigError
+
+# The engine's own limits: a config never asks for more than the engine accepts.
+from plex_loader_tui.pipeline.stage import MAX_BATCH_SIZE, MAX_WORKERS
 from plex_loader_tui.secrets import mask, mask_url
 
 if TYPE_CHECKING:
@@ -45,8 +48,6 @@ APP_NAME = "plex-loader-tui"
 # --------------------------------------------------------------------------
 
 STAGE_NAMES: tuple[str, ...] = ("ingest", "enrich", "embed", "upsert")
-MAX_WORKERS = 64
-MAX_BATCH_SIZE = 10_000
 MAX_QUEUE_SIZE = 100_000
 
 

@@ -246,3 +246,14 @@ def test_demo_server_stops_on_signals_with_their_exit_codes(env, signum, code):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_command_line_loads_no_heavy_libraries_until_it_dispatches():
+    # --help, profiles and config errors must stay quick: Textual, fastembed, Qdrant and
+    # plexapi are imported only by the runner that needs them.
+    code = ("import sys, plex_loader_tui.cli, plex_loader_tui.profiles; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'textual', 'fastembed', 'qdrant_client', 'plexapi', 'httpx', 'onnxruntime', 'numpy'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
