@@ -106,7 +106,7 @@ class _Store(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        if self.const is not None and values is None or self.nargs == 0:
+        if self.nargs == 0:  # a switch: its value is its constant
             values = self.const
         if getattr(self, "append", False):
             items = list(getattr(namespace, self.dest, None) or [])
@@ -187,6 +187,15 @@ def _add_groups(parser: argparse.ArgumentParser, groups: Sequence[str],
             _add_setting(group, spec)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(APP_NAME)
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for tests and for docs generation)."""
     parser = _Parser(
@@ -198,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=_HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_groups(parser, _LOAD_GROUPS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 title="commands (default: load the library)",
@@ -283,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
-                      *, console: bool = True, stream: TextIO | None = None) -> list[logging.Handler]:
+                      *, console: bool = True, stream: TextIO | None = None,
+                      log_file_label: str = "--log-file") -> list[logging.Handler]:
     """Install handlers on the root logger, each with a :class:`RedactingFilter`.
 
     ``console=False`` leaves the terminal alone (the dashboard owns it).
@@ -296,8 +307,11 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
     if console:
         handlers.append(logging.StreamHandler(stream if stream is not None else sys.stderr))
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{log_file_label}: cannot write {log_file}: {exc.strerror or exc}") from None
     if not handlers:
         # Without any handler Python's last-resort handler would print warnings to
         # stderr, under the dashboard's screen.
@@ -527,7 +541,8 @@ def _dispatch(command: str, args: argparse.Namespace, environ: Mapping[str, str]
         level = config.log_level if config else _arg_or_env(args, environ, "log_level") or "INFO"
         log_file = config.log_file if config else _path_arg_or_env(args, environ, "log_file")
         known = secrets + (config.secret_values() if config else ())
-        handlers.extend(configure_logging(level, log_file, known, console=console))
+        label = config.origin("log_file") if config else "--log-file"
+        handlers.extend(configure_logging(level, log_file, known, console=console, log_file_label=label))
 
     if command == "demo-server":
         setup_logging(None)

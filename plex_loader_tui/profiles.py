@@ -100,7 +100,8 @@ def _write_atomic(path: Path, text: str, mode: int | None = None) -> None:
             # mkstemp makes 0600 files; a plain profile keeps the mode it had (or a normal 0644).
             mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
         # Set before any byte is written: a secret is never readable by others, even briefly.
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):  # POSIX; elsewhere the file keeps the platform's default ACL
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)

@@ -62,6 +62,8 @@ USAGE_ERRORS = [
     (["profiles", "save", "p", "--reset-state"], {}, "--reset-state: cannot be saved in a profile"),
     (["profiles", "save", "p", "--embed-workers", "99"], {}, "--embed-workers: must be between 1 and 64"),
     (["profiles"], {}, "the following arguments are required: ACTION"),
+    (["serch", "x"], {}, "argument COMMAND: invalid choice: 'serch'"),
+    (["--demo", "--log-file", "/proc/no/such/dir/x.log"], {}, "--log-file: cannot write /proc/no/such/dir/x.log"),
 ]
 
 
