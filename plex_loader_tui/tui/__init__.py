@@ -1,0 +1,1 @@
+"""The Textual dashboard (``plex-loader-tui`` without ``--no-ui``); entry point: :func:`app.run_dashboard`."""

@@ -1,0 +1,179 @@
+"""A load session around a real :class:`Pipeline` of simulated stages.
+
+It has the control surface the dashboard drives (the one
+:class:`plex_loader_tui.load.LoadSession` has) but its four stages only wait
+(``asyncio.sleep``) instead of calling Plex, TMDb, fastembed and Qdrant. The
+engine underneath is the real one: queues, worker pools, pause, drain, cancel
+and the metrics snapshot are exactly what a real load uses. It lets the Pilot
+tests steer a run whose speed they choose, without a model in the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from plex_loader_tui.config import RunConfig, StageConfig
+from plex_loader_tui.load import SessionInfo
+from plex_loader_tui.pipeline import FatalError, Pipeline, PipelineSnapshot, RetryPolicy, Stage
+
+STAGES = ("ingest", "enrich", "embed", "upsert")
+
+
+@dataclass(frozen=True, slots=True)
+class SimResult:
+    """The fields of ``LoadResult`` the dashboard reads."""
+
+    state: str
+    duration: float
+    snapshot: PipelineSnapshot | None
+    fatal_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimHit:
+    score: float
+    title: str
+    type: str
+    year: int | None
+    payload: dict[str, Any]
+
+
+class SimSession:
+    """See the module docstring. ``delay`` is the seconds each batch takes in every stage."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        items: int = 400,
+        delay: float = 0.02,
+        fail_every: int = 0,
+        fatal_after: int | None = None,
+        hold_models: bool = False,
+    ) -> None:
+        self.config = config
+        self.info = SessionInfo(
+            source="Simulated Plex at http://127.0.0.1:1 (token ****abcd)",
+            target="Qdrant (embedded) /tmp/sim",
+            collection=config.collection,
+            profile=config.profile,
+        )
+        self.phase = "starting"
+        self.phase_detail = ""
+        self.items = items
+        self.delay = delay
+        self.fail_every = fail_every
+        self.fatal_after = fatal_after
+        #: Set it to let "model loading" finish (it starts set unless ``hold_models``).
+        self.models_ready = asyncio.Event()
+        if not hold_models:
+            self.models_ready.set()
+        self._pipeline: Pipeline | None = None
+        self._cancelled = False
+        self._seen = 0
+
+    # --------------------------------------------------------------- stages
+    def _work(self, name: str):
+        async def fn(batch: list[int]) -> list[int]:
+            await asyncio.sleep(self.delay)
+            if name == "embed":
+                self._seen += len(batch)
+                if self.fatal_after is not None and self._seen >= self.fatal_after:
+                    raise FatalError("Qdrant rejected the API key (403) at http://127.0.0.1:6333: check QDRANT_API_KEY")
+                if self.fail_every:
+                    bad = [i for i in batch if i % self.fail_every == self.fail_every - 1]
+                    if bad:
+                        raise ValueError(f"cannot embed item {bad[0]}: no text")
+            return batch
+
+        return fn
+
+    def _stages(self) -> list[Stage]:
+        return [
+            Stage(
+                name,
+                self._work(name),
+                workers=self.config.stage(name).workers,
+                batch_size=self.config.stage(name).batch_size,
+                queue_size=self.config.queue_size,
+                retry=RetryPolicy(attempts=1),
+                describe=lambda item: f"Simulated item {item}",
+                linger=0.0,
+            )
+            for name in STAGES
+        ]
+
+    # ------------------------------------------------------------------ run
+    async def run(self) -> SimResult:
+        self.phase = "loading-models"
+        self.phase_detail = "simulated models"
+        await self.models_ready.wait()
+        if self._cancelled:
+            self.phase = "cancelled"
+            return SimResult("cancelled", 0.0, None)
+        self._pipeline = Pipeline(self._stages(), range(self.items), total=self.items)
+        self.phase = "running"
+        self.phase_detail = ""
+        try:
+            result = await self._pipeline.run()
+        except FatalError:
+            self.phase = "failed"
+            raise
+        self.phase = result.state
+        return SimResult(result.state, result.duration, result.snapshot)
+
+    # -------------------------------------------------------------- control
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self._pipeline
+
+    def snapshot(self) -> PipelineSnapshot | None:
+        return self._pipeline.snapshot() if self._pipeline is not None else None
+
+    def set_workers(self, stage: str, n: int) -> None:
+        if self._pipeline is None:
+            raise ValueError("the load has not started yet")
+        self._pipeline.set_workers(stage, n)
+
+    def set_batch_size(self, stage: str, n: int) -> None:
+        if self._pipeline is None:
+            raise ValueError("the load has not started yet")
+        self._pipeline.set_batch_size(stage, n)
+
+    @property
+    def paused(self) -> bool:
+        return self._pipeline is not None and self._pipeline.paused
+
+    def pause(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.pause()
+
+    def resume(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.resume()
+
+    def drain(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.drain()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self.models_ready.set()
+        if self._pipeline is not None:
+            self._pipeline.cancel()
+
+    def stage_settings(self) -> dict[str, StageConfig]:
+        if self._pipeline is None:
+            return {name: self.config.stage(name) for name in STAGES}
+        return {
+            name: StageConfig(self._pipeline.workers(name), self._pipeline.batch_size(name)) for name in STAGES
+        }
+
+    async def search(self, query: str, limit: int = 10) -> list[SimHit]:
+        done = self._pipeline.snapshot().loaded if self._pipeline is not None else 0
+        return [SimHit(1.0 / (i + 1), f"Simulated item {i} ({query})", "movie", 2000 + i, {}) for i in range(min(done, limit))]
+
+    def failed_waiting(self) -> int:
+        return 0
