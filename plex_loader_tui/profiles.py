@@ -68,6 +68,10 @@ _PROFILE_KEYS: dict[str, Setting] = {
 }
 
 
+# Settings that exclude each other (RunConfig refuses both from the same layer).
+_EXCLUSIVE = {"qdrant_path": "qdrant_url", "qdrant_url": "qdrant_path", "demo": "plex_url", "plex_url": "demo"}
+
+
 class ProfileNotFound(ConfigError):
     """No profile file has the requested name."""
 
@@ -306,6 +310,12 @@ class ProfileStore:
                 for line in comment.splitlines():
                     doc.add(tomlkit.comment(line))
             doc.add(tomlkit.nl())
+        for key, value in list(plain.items()):
+            # A new source or target replaces the one it excludes, so the file stays loadable.
+            other = _EXCLUSIVE.get(key)
+            if other and value and other not in plain and other in doc:
+                logger.info("profile %s: %s replaces %s", name, key, other)
+                doc.pop(other)
         for key, value in plain.items():
             spec = SETTINGS_BY_NAME.get(key)
             if spec is not None and spec.stage is not None:

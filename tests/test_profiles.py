@@ -78,6 +78,13 @@ def test_save_merges_and_keeps_the_operators_comments(store):
                                    "embed_workers": 1}
 
 
+def test_saving_a_new_target_replaces_the_one_it_excludes(store):
+    store.save("t", {"qdrant_path": Path("/srv/q"), "demo": True})
+    store.save("t", {"qdrant_url": "https://q.example:6333", "plex_url": "http://h:32400"})
+    assert store.load("t") == {"qdrant_url": "https://q.example:6333", "plex_url": "http://h:32400"}
+    resolve_config({"profile": "t"}, {"PLEX_LOADER_DATA_DIR": str(store.config_dir)}, store)  # loads cleanly
+
+
 def test_new_profile_gets_a_header_and_the_callers_comment(store):
     store.save("c", {"demo": True}, comment="made for the demo\nsecond line")
     text = store.path("c").read_text()
