@@ -323,7 +323,7 @@ class SearchScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#search-hits", DataTable).add_columns("#", "score", "type", "year", "title")
+        self.query_one("#search-hits", DataTable).add_columns("#", "score", "type", "title")
         self.query_one("#search-query", Input).focus()
 
     def action_back(self) -> None:
@@ -356,12 +356,14 @@ class SearchScreen(Screen[None]):
         table.clear()
         for rank, hit in enumerate(hits, start=1):
             year = getattr(hit, "year", None)
+            title = getattr(hit, "display_title", None)
+            if title is None:  # a hit without the helper: title plus year
+                title = f"{hit.title} ({year})" if year else str(hit.title)
             table.add_row(
                 str(rank),
                 f"{getattr(hit, 'score', 0.0):.3f}",
                 str(getattr(hit, "type", "") or ""),
-                str(year) if year else "",
-                str(getattr(hit, "title", "") or ""),
+                str(title),
             )
         noun = "hit" if len(hits) == 1 else "hits"
         self.query_one("#search-status", Static).update(f"{len(hits)} {noun} for {query!r}")

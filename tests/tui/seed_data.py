@@ -103,3 +103,33 @@ def finished_snapshot() -> PipelineSnapshot:
         state="finished", elapsed=81.9, total=3000, loaded=2901, skipped=96, failed=3, in_flight=0,
         throughput=0.0, eta=None, bottleneck=None, stages=stages, recent_failures=mid.recent_failures,
     )
+
+
+def search_hits():
+    """Ten hits as the hybrid search returns them."""
+    from plex_loader_tui.search import SearchHit
+
+    rows = [
+        ("movie", "The Heist at Dawn", 2011, None, {}),
+        ("movie", "Vault of the Seven Keys", 1998, None, {}),
+        ("episode", "The Long Con", 2019, "Night Shift", {"season_number": 2, "episode_number": 5}),
+        ("movie", "Crimson Safe", 2004, None, {}),
+        ("episode", "Inside Job", 2021, "Harbor Lights", {"season_number": 1, "episode_number": 8}),
+        ("movie", "Getaway Driver", 1987, None, {}),
+        ("movie", "Silent Alarm", 2016, None, {}),
+        ("episode", "Paper Trail", 2018, "Night Shift", {"season_number": 1, "episode_number": 2}),
+        ("movie", "Twelve Locks", 1993, None, {}),
+        ("movie", "The Quiet Crew", 2009, None, {}),
+    ]
+    return [
+        SearchHit(
+            point_id=f"00000000-0000-5000-8000-{i:012d}",
+            score=round(0.5 / (i + 1) + 0.01, 4),
+            title=title,
+            type=kind,
+            year=year,
+            show_title=show,
+            payload=payload,
+        )
+        for i, (kind, title, year, show, payload) in enumerate(rows)
+    ]
