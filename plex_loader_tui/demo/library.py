@@ -240,6 +240,14 @@ _ENDINGS = (
     "Its climax unfolds in real time over one sleepless night.",
     "Narrated in flashbacks by the person it all happened to.",
 )
+_TAGLINES = (
+    "Some doors should stay closed.", "Every map lies a little.", "The tide always comes back.",
+    "Nobody leaves this town unchanged.", "One night. One chance. No witnesses.",
+    "Love is a long-distance sport.", "Trust no one who knows your name.",
+    "The past keeps receipts.", "Home is where the secrets are.", "Run faster than the rumour.",
+    "Small town. Big lie.", "Heroes are made of ordinary days.", "Listen to the silence.",
+    "What the river takes, it returns.", "Fortune favours the foolish.",
+)
 _ADJ = (
     "Silent", "Crimson", "Last", "Hollow", "Burning", "Frozen", "Hidden", "Midnight",
     "Golden", "Broken", "Distant", "Wild", "Electric", "Forgotten", "Paper", "Iron",
@@ -299,15 +307,23 @@ class ExternalRatings:
 
 
 def _ids_from_guids(guid: str, guids: tuple[str, ...]) -> dict[str, str]:
-    """The external ids a Plex client can see in an item's guid and Guid children."""
+    """The external ids a Plex client can see in an item's guid and Guid children.
+
+    Keys: ``imdb``, ``tmdb``, ``tvdb``, and ``show_tmdb`` for a legacy episode
+    guid, which names its show rather than the episode.
+    """
     ids: dict[str, str] = {}
     for g in guids:
         scheme, _, value = g.partition("://")
         ids[scheme] = value
     if guid.startswith("com.plexapp.agents."):
         agent, _, rest = guid[len("com.plexapp.agents.") :].partition("://")
-        value = rest.split("?", 1)[0].split("/", 1)[0]
-        if agent == "imdb":
+        value, _, episode_path = rest.split("?", 1)[0].partition("/")
+        if episode_path:
+            # ``…themoviedb://<show>/<season>/<episode>``: the id is the show's.
+            if agent == "themoviedb":
+                ids.setdefault("show_tmdb", value)
+        elif agent == "imdb":
             ids.setdefault("imdb", value)
         elif agent == "themoviedb":
             ids.setdefault("tmdb", value)
@@ -653,7 +669,7 @@ class DemoLibrary:
                     title=title,
                     year=year,
                     summary="" if kind == "no-summary" else g.summary(genres, r.randint(2, 3)),
-                    tagline=f"{r.choice(_THEMES).split(' ', 3)[-1].capitalize()}." if r.random() < 0.8 else "",
+                    tagline=r.choice(_TAGLINES) if r.random() < 0.8 else "",
                     content_rating=r.choice(_RATINGS_MOVIE),
                     studio=r.choice(_STUDIOS),
                     genres=genres,

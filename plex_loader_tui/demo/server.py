@@ -63,8 +63,9 @@ class FaultSettings:
 
     ``fail_paths`` and ``malformed_paths`` are matched against the request's
     *target*: the service-relative path, then ``?`` and the query sorted by
-    name. For Plex the container paging headers are folded into that query, so
-    ``r"type=1.*X-Plex-Container-Start=200\\b"`` picks exactly one page of the
+    name (``str`` order: upper case first). For Plex the container paging
+    headers are folded into that query, so
+    ``r"X-Plex-Container-Start=200&.*type=1\\b"`` picks exactly one page of the
     movie listing whether the client sent the paging as headers or query.
     """
 

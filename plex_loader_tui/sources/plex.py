@@ -255,10 +255,11 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def build_session(settings: PlexSettings, pool_size: int = 32) -> requests.Session:
+def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor: float = 0.25) -> requests.Session:
     """A ``requests`` session that retries 429/5xx and connection errors with backoff.
 
-    ``Retry-After`` is honoured (capped at a minute). After the last retry the
+    Waits grow as ``backoff_factor * 2**n`` seconds (capped at 8 s, with
+    jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry the
     final response is handed to plexapi, which turns its status into an
     exception we translate. Loopback URLs ignore proxy variables: a corporate
     ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
@@ -272,7 +273,7 @@ def build_session(settings: PlexSettings, pool_size: int = 32) -> requests.Sessi
         read=settings.retries,
         status=settings.retries,
         other=0,
-        backoff_factor=0.25,
+        backoff_factor=backoff_factor,
         backoff_max=8.0,
         backoff_jitter=0.1,
         status_forcelist=_RETRY_STATUSES,
