@@ -210,8 +210,7 @@ class ServiceClient:
             self.counters.retries += 1
             exc = failed(state)
             logger.info(
-                "%s: %s; trying again (%d failed, %d rate limited so far)",
-                self.label,
+                "%s; trying again (%d failed, %d rate limited so far)",
                 exc,
                 failures,
                 throttles,

@@ -137,10 +137,10 @@ def tmdb_episode_info(
     show_credits = show.get("credits") if isinstance(show.get("credits"), Mapping) else {}
     directors, writers = _crew(_dicts(episode.get("crew")))
     # The show's regular cast first (they are in every episode), then guests.
-    cast = _cast(
-        [*_dicts(show_credits.get("cast")), *_dicts(episode.get("guest_stars"))],
-        cast_limit,
-    ) if show_credits.get("cast") else _cast(_dicts(episode.get("guest_stars")), cast_limit)
+    regulars = _cast(_dicts(show_credits.get("cast")), cast_limit)
+    guests = _cast(_dicts(episode.get("guest_stars")), cast_limit)
+    named = {p.name: p for p in reversed((*regulars, *guests))}  # first mention wins
+    cast = tuple(named[name] for name in dict.fromkeys(p.name for p in (*regulars, *guests)))[:cast_limit]
     run_times = show.get("episode_run_time")
     show_runtime = _int(run_times[0]) if isinstance(run_times, list) and run_times else None
     return TmdbInfo(

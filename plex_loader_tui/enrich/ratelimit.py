@@ -168,8 +168,7 @@ class RateLimiter:
         """
         now = self._clock()
         self.rate_limited += 1
-        self._last_throttle = now
-        if sent_at >= self._last_decrease:
+        if sent_at > self._last_decrease:
             old = self._rate
             self._rate = max(self.min_rate, self._rate / 2)
             self._last_decrease = now
@@ -181,6 +180,8 @@ class RateLimiter:
                 )
         pause = DEFAULT_PAUSE if retry_after is None else max(0.0, retry_after)
         self._paused_until = max(self._paused_until, now + pause)
+        # Recovery counts from the end of the pause, not from the 429.
+        self._last_throttle = max(now, self._paused_until)
         # Nothing saved up before or during the pause may be spent right after it.
         self._tokens = 0.0
         self._updated = max(self._updated, self._paused_until)
