@@ -820,6 +820,14 @@ class DemoLibrary:
         self._episode_by_number = {
             (e.show_key, e.season_index, e.index): e for e in self._episode_list
         }
+        # Children by parent key, so listings of big libraries stay linear.
+        self._children: dict[int, list[DemoEpisode]] = {}
+        for e in self._episode_list:
+            self._children.setdefault(e.show_key, []).append(e)
+            self._children.setdefault(e.season_key, []).append(e)
+        self._seasons_by_show: dict[int, list[DemoSeason]] = {}
+        for season in self._seasons.values():
+            self._seasons_by_show.setdefault(season.show_key, []).append(season)
 
     # ----------------------------------------------------------------- queries
     @property
@@ -842,12 +850,12 @@ class DemoLibrary:
 
     def seasons_of(self, show_key: int) -> list[DemoSeason]:
         with self._lock:
-            return [s for s in self._seasons.values() if s.show_key == show_key]
+            return list(self._seasons_by_show.get(show_key, ()))
 
     def episodes_of(self, key: int) -> list[DemoEpisode]:
         """Episodes of a show or of a season, by its rating key."""
         with self._lock:
-            return [e for e in self._episode_list if e.show_key == key or e.season_key == key]
+            return list(self._children.get(key, ()))
 
     def get(self, rating_key: int) -> DemoItem | None:
         """Any item (movie, show, season, episode) by rating key."""

@@ -53,6 +53,8 @@ TMDB_MAX_APPEND = 20
 #: imdbapi.dev's ``titles:batchGet`` accepts at most this many ids.
 IMDB_MAX_BATCH = 5
 
+#: Rendered item fragments kept (about 2 KB each).
+_XML_CACHE_LIMIT = 50_000
 #: A path predicate: a regular expression (searched) or a function.
 PathMatcher = str | re.Pattern[str] | Callable[[str], bool]
 
@@ -402,6 +404,10 @@ class DemoServer:
         xml = self._xml_cache.get(key)
         if xml is None:
             xml = render()
+            if len(self._xml_cache) >= _XML_CACHE_LIMIT:
+                # Bounded memory for huge demo libraries: start over rather
+                # than track recency (a listing pass is sequential anyway).
+                self._xml_cache.clear()
             self._xml_cache[key] = xml
         return xml
 
