@@ -20,6 +20,7 @@ run time, and every request is recorded so tests can assert exact counts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -32,7 +33,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -104,7 +105,6 @@ class RequestRecord:
     query: dict[str, list[str]]
     status: int
     at: float
-    headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _matches(matcher: PathMatcher | None, target: str) -> bool:
@@ -241,7 +241,10 @@ class DemoServer:
         self.host = host
         self._port = port
         self.friendly_name = friendly_name
-        self.machine_identifier = machine_identifier or f"demo{zlib.crc32(str(self.library.seed).encode()):08x}{'0' * 28}"[:40]
+        # 40 hex digits like a real server's, stable for a given library seed.
+        self.machine_identifier = machine_identifier or hashlib.sha1(
+            f"plex-loader-demo-{self.library.seed}".encode()
+        ).hexdigest()
         self._state: dict[Service, _ServiceState] = {
             s: _ServiceState((faults or {}).get(s, FaultSettings()), seed * 31 + i) for i, s in enumerate(SERVICES)
         }
@@ -1317,7 +1320,7 @@ def run_standalone(
         tmdb_api_key=tmdb_api_key,
         host=host,
         port=port,
-        faults={s: replace(faults) for s in SERVICES},
+        faults=dict.fromkeys(SERVICES, faults),
     )
     try:
         server.start()
