@@ -398,3 +398,11 @@ def test_episode_records_match_their_show(library: DemoLibrary):
         assert isinstance(e, DemoEpisode)
         show = library.show(e.show_key)
         assert show is not None and library.season(e.season_key).show_key == show.rating_key  # type: ignore[union-attr]
+
+
+def test_faults_from_the_constructor_apply_per_service(library: DemoLibrary, http):
+    faults = {"imdb": FaultSettings(error_rate=1.0)}
+    with DemoServer(library, faults=faults) as s:
+        assert http.get(f"{s.imdb_url}/titles/{library.movies()[0].imdb_id}").status_code == 503
+        assert http.get(f"{s.plex_url}/identity").status_code == 200
+        assert s.faults("imdb").error_rate == 1.0 and s.faults("plex").error_rate == 0.0

@@ -300,3 +300,19 @@ def test_settings_validate_and_page_request_is_plain_data():
     page = PageRequest("1", "Movies", "movie", 200, 200)
     assert page == PageRequest("1", "Movies", "movie", 200, 200) and hash(page) and page.weight == 200
     assert str(page) == "Movies items 200–399"
+
+
+def test_touched_items_come_back_changed(library: DemoLibrary):
+    lib = DemoLibrary.generate(seed=11, size=40)
+    with DemoServer(lib) as s, make_source(s, chunk_size=40) as source:
+        source.connect()
+        plan = source.plan()
+        before = {i.rating_key: i for i in source.fetch_pages(list(plan.pages))}
+        movie, episode = lib.movies()[5], lib.episodes()[2]
+        lib.touch([movie.rating_key, episode.rating_key], summary="Rewritten & <new>.")
+        after = {i.rating_key: i for i in source.fetch_pages(list(plan.pages))}
+    for key in (str(movie.rating_key), str(episode.rating_key)):
+        assert after[key].summary == "Rewritten & <new>."
+        assert after[key].updated_at > before[key].updated_at  # type: ignore[operator]
+    unchanged = set(before) - {str(movie.rating_key), str(episode.rating_key)}
+    assert all(after[k] == before[k] for k in unchanged)
