@@ -88,7 +88,9 @@ def build_http_client(base_url: str, *, timeout: float, max_connections: int) ->
     ones, so the demo server and tests work behind a corporate proxy.
     """
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        # No pool timeout: with more workers than connections, a request
+        # waiting for a free connection is queued work, not a failure.
+        timeout=httpx.Timeout(timeout, pool=None),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         trust_env=not is_loopback(base_url),
