@@ -316,3 +316,12 @@ def test_touched_items_come_back_changed(library: DemoLibrary):
         assert after[key].updated_at > before[key].updated_at  # type: ignore[operator]
     unchanged = set(before) - {str(movie.rating_key), str(episode.rating_key)}
     assert all(after[k] == before[k] for k in unchanged)
+
+
+def test_a_failure_while_planning_is_fatal(demo: DemoServer):
+    demo.set_faults("plex", fail_paths=r"^/library/sections/\d+/all")
+    with make_source(demo, retries=1) as source:
+        source.connect()
+        with pytest.raises(PlexUnreachableError) as err:
+            source.plan()
+    assert demo.plex_url in str(err.value) and "500" in str(err.value)

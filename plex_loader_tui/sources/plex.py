@@ -393,6 +393,8 @@ class PlexSource:
             raise PlexPageError(f"Plex timed out on {key}: {self._redact(_reason(exc))}") from None
         except requests.ConnectionError as exc:
             raise self._unreachable(exc) from None
+        except requests.RequestException as exc:  # body cut off mid-transfer and the like
+            raise PlexPageError(f"Plex request {key} failed: {self._redact(_reason(exc))}") from None
         except (BadRequest, NotFound) as exc:
             raise PlexPageError(f"Plex answered {self._redact(_reason(exc))}") from None
         except ParseError as exc:
@@ -420,6 +422,15 @@ class PlexSource:
                 f"Plex at {mask_url(self.settings.url)} failed to list its libraries: {self._redact(_reason(exc))}"
             ) from None
         chosen = self._choose(sections)
+        try:
+            return self._plan_sections(chosen)
+        except PlexPageError as exc:
+            # Without the sizes there is no plan: nothing to retry page by page.
+            raise PlexUnreachableError(
+                f"Plex at {mask_url(self.settings.url)} failed while sizing the libraries: {exc}"
+            ) from None
+
+    def _plan_sections(self, chosen: list) -> ListingPlan:  # type: ignore[type-arg]
         plans: list[SectionPlan] = []
         pages: list[PageRequest] = []
         size = self.settings.chunk_size
