@@ -197,6 +197,7 @@ class Enricher:
 
     @property
     def stats(self) -> EnrichStats:
+        """Requests sent per service, cache hits and misses, retries and item counts so far."""
         clients = [c for c in (self.tmdb, self.imdb) if c is not None]
         return EnrichStats(
             tmdb_requests=self.tmdb.counters.requests if self.tmdb else 0,
