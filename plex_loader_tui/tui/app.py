@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -272,7 +273,8 @@ class LoaderApp(App[int]):
             title = "The load failed"
         message = mask_in_text(redact(message, self._secrets()))
         self.fatal_message = message
-        self.query_one(PhaseBar).display = False
+        for bar in self.query(PhaseBar):
+            bar.display = False
         self.push_screen(FatalErrorScreen(message, title), self._fatal_answered)
 
     def _fatal_answered(self, quit_app: bool | None) -> None:
@@ -325,6 +327,13 @@ class LoaderApp(App[int]):
         self.query_one(ErrorLog).show(snapshot.recent_failures)
 
     def _poll(self, final: bool = False) -> None:
+        try:
+            self._refresh_from_session(final)
+        except NoMatches:
+            # The app is closing and its widgets are already gone: nothing to draw on.
+            log.debug("poll after the dashboard closed; skipped")
+
+    def _refresh_from_session(self, final: bool) -> None:
         session = self.session
         if session is None:
             return

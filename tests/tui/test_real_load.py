@@ -1,0 +1,150 @@
+"""The dashboard hosting real loads: LoadSession against the demo server on loopback.
+
+Plex ingestion (plexapi), TMDb/IMDb enrichment (httpx), fastembed with the
+bundled model and embedded Qdrant under ``tmp_path`` all run for real here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import wait_for
+from textual.widgets import Static
+
+from plex_loader_tui.config import RunConfig, StageConfig
+from plex_loader_tui.demo.library import DemoLibrary
+from plex_loader_tui.demo.server import DemoServer
+from plex_loader_tui.tui.app import EXIT_CANCELLED, EXIT_FATAL, EXIT_OK, LoaderApp
+from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen
+from plex_loader_tui.tui.widgets import StagePanel
+
+SIZE = (130, 40)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    server = DemoServer(DemoLibrary.generate(seed=7, size=60), token="demo-token-7f3a9c21", tmdb_api_key="tmdb-key-51b2e88d")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path, demo: DemoServer) -> RunConfig:
+    """A load of the demo library into embedded Qdrant under ``tmp_path`` (enrich at 2 workers)."""
+    demo.set_faults("tmdb", latency_ms=0)
+    return RunConfig(
+        plex_url=demo.plex_url,
+        plex_token=demo.token,
+        tmdb_api_key=demo.tmdb_api_key,
+        tmdb_base_url=demo.tmdb_url,
+        imdb_base_url=demo.imdb_url,
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        qdrant_path=tmp_path / "qdrant",
+        stages={
+            "ingest": StageConfig(1, 20),
+            "enrich": StageConfig(2, 4),
+            "embed": StageConfig(1, 8),
+            "upsert": StageConfig(1, 16),
+        },
+    )
+
+
+class Settled:
+    """True once no worker was busy and nothing moved over ``looks`` looks in a row.
+
+    A worker that was already waiting on its queue when the pause came may take
+    the last batch its upstream hands over, so "idle once" is not yet "stopped".
+    """
+
+    def __init__(self, session, looks: int = 5) -> None:
+        self.session = session
+        self.looks = looks
+        self.previous: tuple[int, ...] | None = None
+        self.streak = 0
+
+    def __call__(self) -> bool:
+        snap = self.session.snapshot()
+        moved = tuple(s.items_in for s in snap.stages)
+        idle = all(s.busy_workers == 0 for s in snap.stages)
+        self.streak = self.streak + 1 if idle and moved == self.previous else 0
+        self.previous = moved
+        return self.streak >= self.looks
+
+
+def _stage_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("stage-")]
+
+
+async def test_raising_enrich_workers_2_to_6_during_a_demo_load(demo, demo_config):
+    demo.set_faults("tmdb", latency_ms=150)  # slow enrichment: the load is still running when we tune
+    app = LoaderApp(demo_config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.session is not None and app.session.snapshot() is not None, timeout=60, what="the pipeline")
+        session = app.session
+        assert session.pipeline.workers("enrich") == 2
+        await pilot.press("2")
+        for _ in range(4):
+            await pilot.press("+")
+        assert session.pipeline.workers("enrich") == 6
+        panel = app.query_one("#stage-enrich", StagePanel)
+        await wait_for(pilot, lambda: "/6" in str(panel.query_one(".stage-numbers", Static).render()), what="the panel")
+        demo.set_faults("tmdb", latency_ms=0)
+        await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the load to finish")
+        assert app.result.state == "finished"
+        assert app.result.snapshot.loaded + app.result.snapshot.skipped == 60
+        # The final snapshot keeps the tuned value.
+        assert app.result.snapshot.stage("enrich").workers == 6
+        await pilot.press("q")
+    assert app.return_code == EXIT_OK
+
+
+async def test_pause_and_cancel_a_demo_load(demo, demo_config):
+    demo.set_faults("tmdb", latency_ms=100)
+    app = LoaderApp(demo_config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: app.session is not None and (s := app.session.snapshot()) is not None and s.stage("enrich").items_in > 0,
+            timeout=60,
+            what="items flowing",
+        )
+        session = app.session
+        await pilot.press("p")
+        assert session.paused
+        await wait_for(pilot, Settled(session), timeout=30, what="in-flight work to finish")
+        before = session.snapshot()
+        await pilot.pause(0.6)
+        after = session.snapshot()
+        assert [s.items_in for s in after.stages] == [s.items_in for s in before.stages]
+        assert after.done == before.done
+        await pilot.press("p")
+        await wait_for(pilot, lambda: session.snapshot().done > before.done or session.snapshot().stage("enrich").items_in > before.stage("enrich").items_in, timeout=30, what="items flowing again")
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.running, timeout=60, what="the load to stop")
+        assert app.result.state == "cancelled"
+        assert _stage_threads() == []
+        await pilot.press("q")
+    assert app.return_code == EXIT_CANCELLED
+
+
+async def test_a_refused_token_is_shown_masked_and_quitting_exits_3(demo, demo_config):
+    import dataclasses
+
+    secret = "wrong-token-0123456789"
+    config = dataclasses.replace(demo_config, plex_token=secret)
+    app = LoaderApp(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FatalErrorScreen), timeout=60, what="the fatal error dialog")
+        message = str(app.screen.query_one("#fatal-message", Static).render())
+        assert "401" in message or "token" in message.lower()
+        assert secret not in message
+        assert secret not in str(app.query_one("#source-header", Static).render())
+        await pilot.press("q")
+    assert app.return_code == EXIT_FATAL
