@@ -532,6 +532,23 @@ async def test_eight_workers_give_at_least_four_times_the_throughput_of_one(
 # ----------------------------------------------------------------------------- rate limiter
 
 
+async def test_status_says_when_requests_wait_for_the_configured_rate(
+    server: DemoServer, library: DemoLibrary
+) -> None:
+    movies = modern_movies(library)[:3]
+    settings = settings_for(server, tmdb_api_key=None, imdb_rate=10.0, imdb_burst=1.0)
+    async with Enricher(settings) as enricher:
+        assert enricher.status() is None
+        tasks = [asyncio.create_task(enricher.enrich([movie_item(m)])) for m in movies]
+        seen: set[str | None] = set()
+        while not all(t.done() for t in tasks):
+            seen.add(enricher.status())
+            await asyncio.wait(tasks, timeout=0.01)
+        assert all(t.result()[0].imdb is not None for t in tasks)
+        assert "pacing (imdb 10/s)" in seen
+        assert enricher.status() is None and not enricher.rate_limits()["imdb"].throttled
+
+
 async def test_rate_limiter_paces_requests() -> None:
     limiter = RateLimiter(100.0, burst=1.0)
     start = time.monotonic()
