@@ -1,0 +1,126 @@
+"""The end-of-run summary: one dict for ``--summary-json`` and a few lines for people."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .secrets import redact
+
+if TYPE_CHECKING:
+    from .config import RunConfig
+    from .load import LoadResult, SessionInfo
+
+SUMMARY_VERSION = 1
+MAX_FAILURES_LISTED = 1000
+
+
+def build_summary(
+    result: LoadResult, info: SessionInfo, config: RunConfig, *, exit_code: int, signal: str | None = None
+) -> dict[str, Any]:
+    """Everything a script needs to know about a finished run (secrets masked)."""
+    secrets = [config.plex_token, config.tmdb_api_key, config.qdrant_api_key]
+    snap = result.snapshot
+    stages: dict[str, Any] = {}
+    loaded = skipped = failed = seen = 0
+    if snap is not None:
+        loaded, skipped, failed = snap.loaded, snap.skipped, snap.failed
+        for stage in snap.stages:
+            stages[stage.name] = {
+                "items_in": stage.items_in,
+                "items_out": stage.items_out,
+                "skipped": stage.skipped,
+                "failed": stage.failed,
+                "retries": stage.retries,
+                "errors": stage.errors,
+                "workers": stage.workers,
+                "batch_size": stage.batch_size,
+                "latency_p50_s": _round(stage.latency_p50),
+                "latency_p95_s": _round(stage.latency_p95),
+                "last_error": redact(stage.last_error, secrets) if stage.last_error else None,
+            }
+        ingest = snap.stages[0]
+        seen = ingest.items_out + ingest.skipped
+    duration = result.duration
+    failures = [
+        {
+            "stage": letter.stage,
+            "title": letter.title,
+            "error": redact(letter.error, secrets),
+            "error_type": letter.error_type,
+            "attempts": letter.attempts,
+            "items": letter.weight,
+        }
+        for letter in result.dead_letters[:MAX_FAILURES_LISTED]
+    ]
+    return {
+        "version": SUMMARY_VERSION,
+        "state": result.state,
+        "exit_code": exit_code,
+        "signal": signal,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "duration_s": round(duration, 3),
+        "items_per_s": round((loaded + skipped + failed) / duration, 2) if duration > 0 else 0.0,
+        "source": info.source,
+        "target": info.target,
+        "collection": info.collection,
+        "profile": info.profile,
+        "counts": {
+            "total": result.total,
+            "seen": seen,
+            "loaded": loaded,
+            "skipped_unchanged": skipped,
+            "failed": failed,
+            "deleted": result.deleted,
+            "enrich_incomplete": result.enrich_incomplete,
+            "unfinished": result.unfinished,
+            "failed_waiting_retry": result.failed_waiting,
+        },
+        "stages": stages,
+        "failures": failures,
+        "failures_omitted": max(0, len(result.dead_letters) - MAX_FAILURES_LISTED),
+        "fatal_error": redact(result.fatal_error, secrets) if result.fatal_error else None,
+        "config": config.masked(),
+    }
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """A short human summary for the end of a headless run."""
+    counts = summary["counts"]
+    total = counts["total"]
+    of_total = f" of {total}" if total is not None else ""
+    lines = [
+        f"{summary['state']}: loaded {counts['loaded']}, skipped (unchanged) {counts['skipped_unchanged']}, "
+        f"failed {counts['failed']}{of_total} items in {summary['duration_s']:.1f} s "
+        f"({summary['items_per_s']:.1f} items/s); deleted {counts['deleted']}"
+    ]
+    if counts["enrich_incomplete"]:
+        lines.append(
+            f"{counts['enrich_incomplete']} items were loaded without some TMDb/IMDb data "
+            "(the next run tries their enrichment again)"
+        )
+    if summary["failures"]:
+        lines.append(
+            f"{counts['failed_waiting_retry']} failed items wait for `plex-loader-tui retry-failed`; first ones:"
+        )
+        for failure in summary["failures"][:10]:
+            lines.append(f"  [{failure['stage']}] {failure['title']}: {failure['error']}")
+    if summary["fatal_error"]:
+        lines.append(f"fatal: {summary['fatal_error']}")
+    return lines
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
