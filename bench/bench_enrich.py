@@ -17,12 +17,6 @@ without ids and ids TMDb or IMDb do not know.
    (target: zero requests).
 
 Requests per item are counted by the demo server (retries included).
-
-The demo server's handler writes headers and body in two sends; with Nagle's
-algorithm on, the client's delayed ACK adds ~40 ms to every keep-alive
-request on Linux. The benchmark turns Nagle off for its own server (the
-standard ``disable_nagle_algorithm`` switch of ``socketserver``) so that
-"50 ms per request" means 50 ms; ``--keep-nagle`` measures it as it ships.
 """
 
 from __future__ import annotations
@@ -36,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plex_loader_tui.demo.library import DemoLibrary
-from plex_loader_tui.demo import server as demo_server
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.enrich import Enricher, EnrichSettings
 from plex_loader_tui.enrich.settings import DEFAULT_IMDB_RATE, DEFAULT_TMDB_RATE
@@ -141,15 +134,12 @@ def show(row: Row, base: Row | None) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    if not args.keep_nagle:
-        demo_server._Handler.disable_nagle_algorithm = True
     library = DemoLibrary.generate(seed=7, size=int(args.movies / 0.6) + 50)
     items = movie_items(library, args.movies)
     workers = [int(w) for w in args.workers.split(",")]
     print(
         f"enrichment: {len(items)} movies, {args.latency_ms:g} ms per request, batch size {args.batch_size}, "
         "real engine + demo server on loopback"
-        + ("" if args.keep_nagle else " (TCP_NODELAY)")
     )
     print(f"  {'run':<22} {'wkr':>3}  {'time':>9}  {'throughput':>14}  speedup")
     with DemoServer(library, tmdb_api_key=KEY) as server:
@@ -193,6 +183,5 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--skip-default-rates", action="store_true")
     parser.add_argument("--skip-cache", action="store_true")
-    parser.add_argument("--keep-nagle", action="store_true", help="leave the demo server's Nagle algorithm on")
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main(parser.parse_args()))
