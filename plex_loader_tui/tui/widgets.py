@@ -189,7 +189,10 @@ class StagePanel(Vertical, can_focus=True):
         )
         self.query_one(".stage-numbers", Static).update(numbers)
         # A fresh list each time: Sparkline only redraws when ``data`` is reassigned.
-        self.query_one(".stage-history", Sparkline).data = list(stage.history) or [0.0]
+        # Sparkline scales from the data's minimum; a leading 0 pins the baseline at
+        # zero so a steady rate reads as steady, and an idle stage draws a flat line.
+        history = list(stage.history)
+        self.query_one(".stage-history", Sparkline).data = [0.0, *history] if any(history) else []
 
 
 class ErrorLog(DataTable):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -71,10 +70,3 @@ def sim_app(run_config: RunConfig) -> Callable[..., LoaderApp]:
         return app
 
     return build
-
-
-def _check_env() -> None:
-    assert "PLEXAPI_CONFIG_PATH" in os.environ, "tests/conftest.py must set up plexapi first"
-
-
-_check_env()
