@@ -28,6 +28,7 @@ from typing import Any, NoReturn, TextIO
 
 from plex_loader_tui.config import (
     APP_NAME,
+    DEFAULT_ORIGIN,
     FLAG_NAME_PREFIX,
     GROUPS,
     SECRET_SETTINGS,
@@ -294,18 +295,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
                       *, console: bool = True, stream: TextIO | None = None,
-                      log_file_label: str = "--log-file") -> list[logging.Handler]:
+                      log_file_label: str = "--log-file",
+                      console_level: str | None = None) -> list[logging.Handler]:
     """Install handlers on the root logger, each with a :class:`RedactingFilter`.
 
     ``console=False`` leaves the terminal alone (the dashboard owns it).
+    ``console_level`` (headless) gives the console its own, usually higher,
+    threshold than the log file, so progress lines are not drowned by INFO logs.
     Returns the handlers so that tests (and repeated in-process calls) can remove them.
     """
     root = logging.getLogger()
     redacting = RedactingFilter(secrets)
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     handlers: list[logging.Handler] = []
+    levels = [_level(level)]
     if console:
-        handlers.append(logging.StreamHandler(stream if stream is not None else sys.stderr))
+        console_handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+        if console_level is not None:
+            console_handler.setLevel(_level(console_level))
+            # urllib3 warns on every connection retry; the run reports the outcome in
+            # one line of its own, so the console skips them (the log file keeps them).
+            console_handler.addFilter(_quiet_urllib3)
+            levels = [_level(console_level)] + ([_level(level)] if log_file is not None else [])
+        handlers.append(console_handler)
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -320,11 +332,20 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
         handler.setFormatter(fmt)
         handler.addFilter(redacting)
         root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    # The root passes what the most talkative handler wants; each handler filters the rest.
+    root.setLevel(min(levels))
     # Third-party chatter at INFO (httpx logs every request) would drown the progress lines.
     for noisy in ("httpx", "httpcore", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     return handlers
+
+
+def _quiet_urllib3(record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("urllib3") and record.levelno < logging.ERROR)
+
+
+def _level(name: str) -> int:
+    return getattr(logging, name.upper(), logging.INFO)
 
 
 def _remove_handlers(handlers: Sequence[logging.Handler]) -> None:
@@ -537,12 +558,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 def _dispatch(command: str, args: argparse.Namespace, environ: Mapping[str, str],
               handlers: list[logging.Handler], secrets: tuple[str, ...]) -> int:
-    def setup_logging(config: RunConfig | None, console: bool = True) -> None:
+    def setup_logging(config: RunConfig | None, console: bool = True, console_level: str | None = None) -> None:
         level = config.log_level if config else _arg_or_env(args, environ, "log_level") or "INFO"
         log_file = config.log_file if config else _path_arg_or_env(args, environ, "log_file")
         known = secrets + (config.secret_values() if config else ())
         label = config.origin("log_file") if config else "--log-file"
-        handlers.extend(configure_logging(level, log_file, known, console=console, log_file_label=label))
+        handlers.extend(configure_logging(level, log_file, known, console=console, log_file_label=label,
+                                          console_level=console_level))
 
     if command == "demo-server":
         setup_logging(None)
@@ -556,7 +578,11 @@ def _dispatch(command: str, args: argparse.Namespace, environ: Mapping[str, str]
         setup_logging(config)
         return _guard(lambda: _run_search(config, args.query, args.limit), secrets)
     # load / retry-failed: the dashboard owns the terminal, so it gets only the log file.
-    setup_logging(config, console=config.no_ui)
+    # Headless: the console carries the progress lines, so it shows only warnings
+    # unless the user asked for a level; the log file keeps the full --log-level.
+    level_given = config.origins.get("log_level", DEFAULT_ORIGIN) != DEFAULT_ORIGIN
+    setup_logging(config, console=config.no_ui,
+                  console_level=None if level_given or not config.no_ui else "WARNING")
     logger.debug("effective config: %s", config.masked())
     return _guard(lambda: _run_load(config), secrets)
 

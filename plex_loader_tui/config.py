@@ -282,7 +282,12 @@ SETTINGS: tuple[Setting, ...] = (
     # Output
     Setting("summary_json", "path", None, "Output", "write a JSON summary of the run to this file",
             flags=("--summary-json",), env=("PLEX_LOADER_SUMMARY_JSON",), metavar="PATH"),
-    Setting("log_level", "choice", "INFO", "Output", "log level",
+    Setting("progress_interval", "float", 5.0, "Output",
+            "seconds between plain progress lines of --no-ui when the output is not a terminal",
+            flags=("--progress-interval",), env=("PLEX_LOADER_PROGRESS_INTERVAL",), minimum=0,
+            exclusive_minimum=True, maximum=3600, metavar="SECONDS"),
+    Setting("log_level", "choice", "INFO", "Output",
+            "log level (--no-ui shows only warnings on the console unless this is given)",
             flags=("--log-level",), env=("LOG_LEVEL",),
             choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), metavar="LEVEL"),
     Setting("log_file", "path", None, "Output", "also write the log to this file",
@@ -521,6 +526,7 @@ class RunConfig:
     theme: str | None = None
     # Output
     summary_json: Path | None = None
+    progress_interval: float = 5.0
     log_level: str = "INFO"
     log_file: Path | None = None
     #: setting name -> where its value came from ("--plex-url", "PLEX_URL", "profile … key …").

@@ -1,9 +1,12 @@
 """``--no-ui``: the same load as the dashboard, for cron, servers and CI.
 
 On a terminal it shows a compact live table (rich); otherwise it writes one
-plain line every few seconds, readable in a log file. SIGINT and SIGTERM
+plain line every ``--progress-interval`` seconds to stdout, readable in a
+log file (no colours, no carriage returns). Logs go to stderr (warnings only,
+unless ``--log-level`` is given) and to ``--log-file``. SIGINT and SIGTERM
 drain the pipeline (finish what is queued, take nothing new), write the
-summary and exit 130 / 143; a second signal cancels at once.
+summary and exit 130 / 143; a second signal cancels at once. A fatal error
+prints one ``plex-loader-tui: error: …`` line on stderr and exits 3.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from .load import LoadResult, LoadSession
@@ -21,21 +25,40 @@ from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from .config import RunConfig
 
 log = logging.getLogger(__name__)
 
-#: Seconds between plain progress lines when output is not a terminal.
-PLAIN_INTERVAL = 5.0
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+PROG = "plex-loader-tui"
 
 
-def run_headless(config: RunConfig, *, out: TextIO | None = None, plain_interval: float = PLAIN_INTERVAL) -> int:
-    """Run one load without a dashboard; return the process exit code."""
-    return asyncio.run(_run(config, out or sys.stdout, plain_interval))
+@dataclass(slots=True)
+class _Signals:
+    """The stop signals received so far (the first decides the exit code)."""
+
+    received: list[signal.Signals] = field(default_factory=list)
+
+    @property
+    def draining(self) -> bool:
+        return bool(self.received)
+
+
+def run_headless(config: RunConfig, *, out: TextIO | None = None, plain_interval: float | None = None) -> int:
+    """Run one load without a dashboard; return the process exit code.
+
+    ``out`` receives the progress display (default stdout; a live table if it
+    is a terminal, plain lines otherwise). ``plain_interval`` overrides
+    ``config.progress_interval``, the seconds between plain lines.
+    """
+    interval = config.progress_interval if plain_interval is None else plain_interval
+    return asyncio.run(_run(config, out or sys.stdout, interval))
 
 
 def format_duration(seconds: float | None) -> str:
+    """``1h02m03s`` / ``2m03s``; ``--`` when unknown."""
     if seconds is None:
         return "--"
     seconds = int(round(seconds))
@@ -44,7 +67,7 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def progress_line(snap: PipelineSnapshot) -> str:
+def progress_line(snap: PipelineSnapshot, *, draining: bool = False) -> str:
     """One plain progress line (no control characters)."""
     done = snap.done
     if snap.total:
@@ -54,14 +77,15 @@ def progress_line(snap: PipelineSnapshot) -> str:
     queues = " ".join(f"{s.name} {s.queue_depth}/{s.queue_capacity}" for s in snap.stages)
     rates = " ".join(f"{s.name} {s.throughput:.1f}/s" for s in snap.stages)
     return (
-        f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.1f} items/s, "
+        ("draining " if draining else "")
+        + f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.1f} items/s, "
         f"ETA {format_duration(snap.eta)} | loaded {snap.loaded} skipped {snap.skipped} failed {snap.failed} "
         f"| queues {queues} | rates {rates}"
         + (f" | bottleneck {snap.bottleneck}" if snap.bottleneck else "")
     )
 
 
-async def _plain_reporter(session: LoadSession, out: TextIO, interval: float) -> None:
+async def _plain_reporter(session: LoadSession, out: TextIO, interval: float, signals: _Signals) -> None:
     last_phase = None
     while True:
         snap = session.snapshot()
@@ -75,75 +99,113 @@ async def _plain_reporter(session: LoadSession, out: TextIO, interval: float) ->
         if last_phase != ("running", ""):
             print(f"running: {session.info.source} -> {session.info.target} [{session.info.collection}]", file=out, flush=True)
             last_phase = ("running", "")
-        print(progress_line(snap), file=out, flush=True)
+        print(progress_line(snap, draining=signals.draining), file=out, flush=True)
         await asyncio.sleep(interval)
 
 
-async def _rich_reporter(session: LoadSession, out: TextIO) -> None:
-    from rich.console import Console, Group
-    from rich.live import Live
+def render_live(session: LoadSession, snap: PipelineSnapshot | None, *, draining: bool = False) -> RenderableType:
+    """The live display on a terminal: a status line, a progress bar and one row per stage."""
+    from rich.console import Group
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out)
-
-    def render() -> Group:
-        snap = session.snapshot()
-        if snap is None:
-            return Group(Text(f"{session.phase}: {session.phase_detail}", style="bold"))
-        total = snap.total or max(snap.done, 1)
-        header = Text.assemble(
-            (f"{snap.done}/{snap.total if snap.total is not None else '?'} items ", "bold"),
-            f"{snap.throughput:.1f} items/s  ETA {format_duration(snap.eta)}  elapsed {format_duration(snap.elapsed)}  ",
-            (f"loaded {snap.loaded}  ", "green"),
-            (f"skipped {snap.skipped}  ", "cyan"),
-            (f"failed {snap.failed}", "red" if snap.failed else ""),
+    if snap is None:
+        detail = f": {session.phase_detail}" if session.phase_detail else ""
+        return Text.assemble((session.phase, "bold"), detail)
+    title = Text.assemble(
+        ("draining: " if draining else "", "bold yellow"),
+        (f"{session.info.source}", "bold"), " -> ", session.info.target, f" [{session.info.collection}]",
+        overflow="ellipsis", no_wrap=True,
+    )
+    total = snap.total or max(snap.done, 1)
+    share = f"{100 * snap.done / snap.total:.0f}%" if snap.total else ""
+    progress = Table.grid(padding=(0, 1))
+    progress.add_row(
+        ProgressBar(total=total, completed=min(snap.done, total), width=40),
+        Text.assemble(
+            (f"{snap.done}/{snap.total if snap.total is not None else '?'}", "bold"), f" {share}",
+            f"  {snap.throughput:.1f} items/s  ETA {format_duration(snap.eta)}  {format_duration(snap.elapsed)}",
+        ),
+    )
+    counts = Text.assemble(
+        ("loaded ", "green"), str(snap.loaded), ("  skipped ", "cyan"), str(snap.skipped),
+        ("  failed ", "red" if snap.failed else ""), str(snap.failed),
+        (f"  bottleneck: {snap.bottleneck}" if snap.bottleneck else "", "yellow"),
+    )
+    table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold")
+    for column in ("stage", "state", "queue", "workers", "batch", "items/s", "p95", "retries", "failed"):
+        table.add_column(column, justify="left" if column in ("stage", "state") else "right", no_wrap=True)
+    for s in snap.stages:
+        table.add_row(
+            Text(s.name, style="bold yellow" if s.name == snap.bottleneck else ""),
+            s.state,
+            f"{s.queue_depth}/{s.queue_capacity}",
+            f"{s.busy_workers}/{s.workers}",
+            str(s.batch_size),
+            f"{s.throughput:.1f}",
+            f"{s.latency_p95 * 1000:.0f} ms" if s.latency_p95 is not None else "-",
+            str(s.retries),
+            Text(str(s.failed), style="red" if s.failed else ""),
         )
-        table = Table(box=None, pad_edge=False, expand=False)
-        for column in ("stage", "state", "queue", "workers", "batch", "items/s", "p95", "retries", "failed"):
-            table.add_column(column, justify="right" if column not in ("stage", "state") else "left")
-        for s in snap.stages:
-            marker = " *" if s.name == snap.bottleneck else ""
-            table.add_row(
-                s.name + marker,
-                s.state,
-                f"{s.queue_depth}/{s.queue_capacity}",
-                f"{s.busy_workers}/{s.workers}",
-                str(s.batch_size),
-                f"{s.throughput:.1f}",
-                f"{s.latency_p95 * 1000:.0f} ms" if s.latency_p95 is not None else "-",
-                str(s.retries),
-                str(s.failed),
-            )
-        return Group(header, ProgressBar(total=total, completed=min(snap.done, total), width=60), table)
+    return Group(title, progress, counts, table)
 
-    with Live(render(), console=console, refresh_per_second=4, transient=False) as live:
-        while True:
-            live.update(render())
-            await asyncio.sleep(0.25)
+
+async def _rich_reporter(session: LoadSession, out: TextIO, signals: _Signals) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console(file=out)
+    with Live(render_live(session, session.snapshot()), console=console, refresh_per_second=4,
+              transient=False, redirect_stdout=True, redirect_stderr=True) as live:
+        # Console log handlers captured sys.stderr when they were made; point them at
+        # Live's proxy so a warning prints above the display instead of through it.
+        moved = _retarget_console_handlers(sys.stderr)
+        try:
+            while True:
+                live.update(render_live(session, session.snapshot(), draining=signals.draining))
+                await asyncio.sleep(0.25)
+        finally:
+            # Show the final figures, not the last quarter-second refresh.
+            live.update(render_live(session, session.snapshot(), draining=signals.draining), refresh=True)
+            _retarget_console_handlers(None, moved)
+
+
+def _retarget_console_handlers(
+    stream: TextIO | None, moved: dict[logging.StreamHandler, TextIO] | None = None
+) -> dict[logging.StreamHandler, TextIO]:
+    """Point the root's terminal log handlers at ``stream``; or put ``moved`` back."""
+    if moved is not None:
+        for handler, original in moved.items():
+            handler.setStream(original)
+        return {}
+    swapped: dict[logging.StreamHandler, TextIO] = {}
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and handler.stream in (sys.__stderr__, sys.__stdout__):
+            swapped[handler] = handler.setStream(stream)
+    return swapped
 
 
 async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
     session = LoadSession(config)
     loop = asyncio.get_running_loop()
-    received: list[signal.Signals] = []
+    signals = _Signals()
 
     def on_signal(sig: signal.Signals) -> None:
-        if received:
+        if signals.received:
             print(f"{sig.name} again: cancelling now", file=sys.stderr, flush=True)
             session.cancel()
         else:
             print(f"{sig.name}: draining (finishing queued items); send again to cancel", file=sys.stderr, flush=True)
             session.drain()
-        received.append(sig)
+        signals.received.append(sig)
 
     for sig in EXIT_SIGNAL:
         loop.add_signal_handler(sig, on_signal, sig)
 
     is_tty = out.isatty()
     reporter = asyncio.create_task(
-        _rich_reporter(session, out) if is_tty else _plain_reporter(session, out, plain_interval)
+        _rich_reporter(session, out, signals) if is_tty else _plain_reporter(session, out, plain_interval, signals)
     )
     started = time.monotonic()
     try:
@@ -157,7 +219,7 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
             snapshot=snap,
             dead_letters=(),
             fatal_error=message,
-            failed_waiting=0,
+            failed_waiting=session.failed_waiting(),
             total=snap.total if snap is not None else None,
         )
     finally:
@@ -166,14 +228,25 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         for sig in EXIT_SIGNAL:
             loop.remove_signal_handler(sig)
 
-    exit_code = EXIT_SIGNAL[received[0]] if received and result.state != "failed" else result.exit_code
+    first_signal = signals.received[0] if signals.received else None
+    exit_code = EXIT_SIGNAL[first_signal] if first_signal is not None and result.state != "failed" else result.exit_code
     summary = build_summary(
-        result, session.info, session.config, exit_code=exit_code, signal=received[0].name if received else None
+        result, session.info, session.config, exit_code=exit_code,
+        signal=first_signal.name if first_signal is not None else None,
     )
     if config.summary_json:
         write_summary(config.summary_json, summary)
     if result.snapshot is not None and not is_tty:
         print(progress_line(result.snapshot), file=out, flush=True)
+    if result.state == "failed":
+        # One line a person (or cron mail) can act on; the figures are in the summary.
+        if result.snapshot is not None:
+            for line in summary_lines({**summary, "fatal_error": None}):
+                print(line, file=out, flush=True)
+        print(f"{PROG}: error: {summary['fatal_error']}", file=sys.stderr, flush=True)
+        return exit_code
     for line in summary_lines(summary):
-        print(line, file=out if result.state != "failed" else sys.stderr, flush=True)
+        print(line, file=out, flush=True)
+    if config.summary_json:
+        print(f"summary written to {config.summary_json}", file=out, flush=True)
     return exit_code
