@@ -81,7 +81,7 @@ class LoadResult:
     def exit_code(self) -> int:
         if self.state == "failed":
             return 3
-        if self.snapshot is not None and self.snapshot.failed > 0:
+        if self.enrich_incomplete or (self.snapshot is not None and self.snapshot.failed > 0):
             return 1
         return 0
 
@@ -147,6 +147,7 @@ class LoadSession:
         # Ingest and upsert run in worker threads; this guards what they share.
         self._lock = threading.Lock()
         self._fingerprints: dict[str, str] = {}
+        self._enrich_errors: dict[str, str] = {}
         self._item_sections: dict[str, str] = {}
         self._failed_key_cache: set[str] | None = None
 
@@ -420,9 +421,9 @@ class LoadSession:
     def _build_stages(self) -> list[Stage]:
         c = self.config
         plex_retry = RetryPolicy(attempts=3, initial=0.2, max_wait=5.0)
-        # Enrichment handles its own HTTP retries and never fails a batch for a
+        # Enrichment retries its own HTTP requests and never fails a batch for a
         # service outage (the item goes on, the error recorded on it); what
-        # reaches the engine is a bug or a fatal error, so retry once at most.
+        # reaches the engine is a bug or a fatal error: no engine-level retry.
         enrich_retry = RetryPolicy(attempts=1)
         embed_retry = RetryPolicy(attempts=2, initial=0.1, max_wait=1.0)
         upsert_retry = RetryPolicy(attempts=4, initial=0.5, max_wait=10.0)
@@ -520,6 +521,14 @@ class LoadSession:
         return await self._enricher.enrich(batch)
 
     def _embed(self, batch: list[EnrichedItem]) -> list[EmbeddedPoint]:
+        incomplete = {
+            item.source.key: "; ".join(f"{e.service}: {e.message}" for e in item.errors)
+            for item in batch
+            if item.errors
+        }
+        if incomplete:
+            with self._lock:
+                self._enrich_errors.update(incomplete)
         return self._embedder.embed(batch)
 
     def _upsert(self, points: list[EmbeddedPoint]) -> list[EmbeddedPoint]:
@@ -539,15 +548,12 @@ class LoadSession:
         )
         confirmed = self._sink.upsert(points)
         records = []
+        incomplete = []
         for point in confirmed:
             with self._lock:
                 fingerprint = self._fingerprints.pop(point.item_key, "")
-            if point.payload.get("enrich_errors"):
-                # Loaded, but without some service's data: do not let the next
-                # run skip it as unchanged, so enrichment is tried again.
-                with self._lock:
-                    self._enrich_incomplete += 1
-                fingerprint = "incomplete:" + fingerprint
+                enrich_error = self._enrich_errors.pop(point.item_key, None)
+            section = self._section_of(point)
             records.append(
                 LoadedRecord(
                     key=point.item_key,
@@ -555,11 +561,22 @@ class LoadSession:
                     updated_at=_as_int(point.payload.get("updated_at")),
                     source_hash=fingerprint,
                     content_hash=point.content_hash,
-                    section_key=self._section_of(point),
+                    section_key=section,
                     title=point.title,
                 )
             )
+            if enrich_error is not None:
+                incomplete.append(
+                    (point.item_key, point.point_id, point.title, "enrich", redact(enrich_error, self._secrets()), section)
+                )
         self._state.mark_loaded(records)
+        if incomplete:
+            # In the collection (searchable with what we have), but TMDb/IMDb data
+            # is missing after retries: keep it as a dead letter, so retry-failed
+            # and the next run enrich it again instead of skipping it as unchanged.
+            self._state.mark_failed_many(incomplete)
+            with self._lock:
+                self._enrich_incomplete += len(incomplete)
         return list(confirmed)
 
     def _section_of(self, point: EmbeddedPoint) -> str:
@@ -579,6 +596,7 @@ class LoadSession:
             key, point_id, title = source.key, make_point_id(source), source.display_title
         with self._lock:
             self._fingerprints.pop(key, None)
+            self._enrich_errors.pop(key, None)
         self._state.mark_failed(
             key, point_id, title, letter.stage, redact(letter.error, self._secrets()), self._item_sections.get(key, "")
         )
