@@ -1,0 +1,294 @@
+"""``--no-ui`` end to end: the real command in a subprocess, against the demo server on loopback.
+
+Each test starts ``python -m plex_loader_tui --no-ui`` and checks what a cron
+job or CI script sees: the exit code, the plain progress lines, the summary
+JSON, the embedded Qdrant folder the child leaves behind, and that no secret
+shows up anywhere. Synchronisation is by reading the child's output (a
+progress line showing loaded items), never by sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import queue
+import re
+import select
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plex_loader_tui.demo.library import DemoLibrary
+from plex_loader_tui.demo.server import DemoServer
+
+pytestmark = pytest.mark.timeout(240)
+
+#: Upper bound for any single wait on the child, so a hang fails instead of blocking the suite.
+WAIT_LIMIT = 180.0
+PLEX_TOKEN = "plexTOKEN-s3cr3t-0a1b2c3d4e"
+TMDB_KEY = "tmdbKEY-s3cr3t-9f8e7d6c5b"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+PROGRESS = re.compile(r"\| loaded (\d+) skipped (\d+) failed (\d+) \|")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_LOADER_", "LOG_LEVEL"))}
+    for var in ("PLEX_URL", "PLEX_TOKEN", "TMDB_API_KEY", "QDRANT_URL", "QDRANT_API_KEY"):
+        env.pop(var, None)
+    env.update(extra)
+    return env
+
+
+class Child:
+    """``python -m plex_loader_tui`` with stdout read line by line and stderr kept whole."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "plex_loader_tui", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            env=env, cwd=cwd,  # bytes: text mode would turn a stray \r into a newline
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        threading.Thread(
+            target=lambda: self._stderr.append(self.proc.stderr.read().decode("utf-8", "replace")), daemon=True
+        ).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self._queue.put(line.decode("utf-8", "replace"))
+        self._queue.put(None)
+
+    def wait_line(self, pattern: re.Pattern[str], accept=lambda m: True) -> re.Match[str]:
+        """Block until a stdout line matches ``pattern`` (and ``accept``); fail on EOF."""
+        deadline = time.monotonic() + WAIT_LIMIT
+        while True:
+            line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError(f"child ended before a line matched {pattern.pattern!r}:\n{self.stdout}")
+            self.lines.append(line)
+            match = pattern.search(line)
+            if match and accept(match):
+                return match
+
+    def finish(self) -> int:
+        code = self.proc.wait(timeout=WAIT_LIMIT)
+        while (line := self._queue.get(timeout=WAIT_LIMIT)) is not None:
+            self.lines.append(line)
+        deadline = time.monotonic() + 10
+        while not self._stderr and time.monotonic() < deadline:
+            time.sleep(0.01)  # the stderr reader finishes right after the pipe closes
+        return code
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._stderr)
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    child = Child(args, env, cwd)
+    code = child.finish()
+    return code, child.stdout, child.stderr
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _assert_plain(text: str) -> None:
+    assert "\x1b" not in text and "\r" not in text, text
+    assert not CONTROL.search(text.replace("\n", "")), text
+
+
+def _state_point_ids(data_dir: Path) -> dict[str, set[str]]:
+    """Point ids by status, read straight from the state database the child wrote."""
+    (db,) = (data_dir / "state").glob("*.sqlite3")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT status, point_id FROM items").fetchall()
+    out: dict[str, set[str]] = {}
+    for status, point_id in rows:
+        out.setdefault(status, set()).add(point_id)
+    return out
+
+
+def _qdrant_points(data_dir: Path, ids: set[str]) -> tuple[int, set[str]]:
+    """(points in the collection, which of ``ids`` it holds), opened after the child exited."""
+    from qdrant_client import QdrantClient
+
+    client = QdrantClient(path=str(data_dir / "qdrant"))
+    try:
+        count = client.count("media-items", exact=True).count
+        found = {str(p.id) for p in client.retrieve("media-items", ids=sorted(ids))} if ids else set()
+    finally:
+        client.close()
+    return count, found
+
+
+@pytest.fixture
+def server() -> Iterator[DemoServer]:
+    """A demo Plex/TMDb/IMDb server with our own (secret) credentials, in this process."""
+    with DemoServer(DemoLibrary.generate(seed=11, size=150), token=PLEX_TOKEN, tmdb_api_key=TMDB_KEY) as srv:
+        yield srv
+
+
+def _server_args(srv: DemoServer) -> list[str]:
+    return ["--plex-url", srv.plex_url, "--tmdb-base-url", srv.tmdb_url, "--imdb-base-url", srv.imdb_url]
+
+
+def test_demo_load_then_rerun_skips_everything(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    summary = tmp_path / "summary.json"
+    log_file = tmp_path / "run.log"
+    args = ["--no-ui", "--demo", "--demo-items", "60", "--data-dir", str(data),
+            "--summary-json", str(summary), "--log-file", str(log_file), "--progress-interval", "1"]
+
+    code, out, err = _run(args, _env(), tmp_path)
+    assert code == 0, err
+    first = _summary(summary)
+    counts = first["counts"]
+    assert (counts["total"], counts["seen"], counts["loaded"]) == (60, 60, 60)
+    assert (counts["skipped_unchanged"], counts["failed"], counts["unfinished"]) == (0, 0, 0)
+    assert (first["state"], first["exit_code"], first["signal"], first["fatal_error"]) == ("finished", 0, None, None)
+    assert set(first["stages"]) == {"ingest", "enrich", "embed", "upsert"}
+    assert first["stages"]["upsert"]["items_out"] == 60
+    # Plain output: phase lines, progress lines, the summary line; nothing a log file would choke on.
+    _assert_plain(out)
+    assert PROGRESS.search(out), out
+    assert "finished: loaded 60, skipped (unchanged) 0, failed 0 of 60 items" in out
+    # INFO logs go to the log file, not between the progress lines.
+    assert " INFO " not in err and " INFO " not in out
+    assert "Plex plan: 60 items" in log_file.read_text(encoding="utf-8")
+    count, _ = _qdrant_points(data, set())
+    assert count == 60
+
+    code, out, err = _run(args, _env(), tmp_path)
+    assert code == 0, err
+    counts = _summary(summary)["counts"]
+    assert (counts["seen"], counts["skipped_unchanged"], counts["loaded"], counts["failed"]) == (60, 60, 0, 0)
+    _assert_plain(out)
+    assert "skipped (unchanged) 60" in out
+
+
+@pytest.mark.parametrize(("sig", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_drains_and_keeps_everything_reported_loaded(
+    tmp_path: Path, server: DemoServer, sig: signal.Signals, exit_code: int
+) -> None:
+    data = tmp_path / "data"
+    summary = tmp_path / "summary.json"
+    log_file = tmp_path / "run.log"
+    # Small pages and queues: the drain has little to finish, so the run stops mid-load.
+    args = ["--no-ui", *_server_args(server), "--data-dir", str(data), "--summary-json", str(summary),
+            "--log-file", str(log_file), "--log-level", "DEBUG", "--progress-interval", "0.2",
+            "--plex-chunk-size", "5", "--queue-size", "5"]
+    child = Child(args, _env(PLEX_TOKEN=PLEX_TOKEN, TMDB_API_KEY=TMDB_KEY), tmp_path)
+    child.wait_line(PROGRESS, accept=lambda m: int(m.group(1)) > 0)
+    child.proc.send_signal(sig)
+    code = child.finish()
+
+    assert code == exit_code, child.stderr[-2000:]
+    result = _summary(summary)
+    assert (result["state"], result["exit_code"], result["signal"]) == ("drained", exit_code, sig.name)
+    loaded = result["counts"]["loaded"]
+    assert 0 < loaded < 150, result["counts"]
+    assert f"{sig.name}: draining" in child.stderr
+    _assert_plain(child.stdout)
+    assert any(line.startswith(f"drained: loaded {loaded},") for line in child.lines), child.stdout
+
+    # Nothing reported done is missing: the state's loaded items are all in the collection,
+    # the collection holds nothing else, and nothing was left half-written.
+    state = _state_point_ids(data)
+    assert len(state.get("loaded", ())) == loaded
+    assert not state.get("pending")
+    count, found = _qdrant_points(data, state["loaded"])
+    assert found == state["loaded"]
+    assert count == loaded
+
+    # --log-level given: logs reach the console too, still masked.
+    assert " DEBUG " in child.stderr
+    for text in (child.stdout, child.stderr, summary.read_text(), log_file.read_text()):
+        assert PLEX_TOKEN not in text and TMDB_KEY not in text
+    assert result["config"]["plex_token"] == "****" + PLEX_TOKEN[-4:]
+    assert result["config"]["tmdb_api_key"] == "****" + TMDB_KEY[-4:]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("case", ["wrong-token", "unreachable"])
+def test_fatal_error_exits_3_with_one_line(tmp_path: Path, server: DemoServer, case: str) -> None:
+    wrong = "wrongTOKEN-zz-4455667788"
+    url = server.plex_url if case == "wrong-token" else f"http://127.0.0.1:{_closed_port()}"
+    summary = tmp_path / "summary.json"
+    log_file = tmp_path / "run.log"
+    code, out, err = _run(
+        ["--no-ui", "--plex-url", url, "--tmdb-base-url", server.tmdb_url, "--data-dir", str(tmp_path / "data"),
+         "--summary-json", str(summary), "--log-file", str(log_file)],
+        _env(PLEX_TOKEN=wrong, TMDB_API_KEY=TMDB_KEY), tmp_path,
+    )
+    assert code == 3, err
+    lines = err.strip().splitlines()
+    expected = "rejected the token (401)" if case == "wrong-token" else "Cannot reach the Plex server"
+    assert len(lines) == 1 and lines[0].startswith("plex-loader-tui: error: ") and expected in lines[0], err
+    assert "Traceback" not in out + err
+    _assert_plain(out)
+    result = _summary(summary)
+    assert (result["state"], result["exit_code"]) == ("failed", 3)
+    assert expected in result["fatal_error"]
+    for text in (out, err, summary.read_text(), log_file.read_text()):
+        assert wrong not in text and TMDB_KEY not in text and PLEX_TOKEN not in text
+
+
+def test_terminal_shows_the_live_table(tmp_path: Path) -> None:
+    """On a pseudo-terminal the run draws the rich display and still exits 0."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plex_loader_tui", "--no-ui", "--demo", "--demo-items", "30",
+         "--data-dir", str(tmp_path / "data")],
+        stdin=slave, stdout=slave, stderr=slave, env=_env(TERM="xterm-256color", COLUMNS="110", LINES="30"),
+        cwd=tmp_path, start_new_session=True, close_fds=True,
+    )
+    os.close(slave)
+    raw = b""
+    deadline = time.monotonic() + WAIT_LIMIT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            raw += chunk
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode("utf-8", "replace"))
+    assert code == 0, text[-3000:]
+    assert re.search(r"stage\s+state\s+queue\s+workers\s+batch\s+items/s\s+p95\s+retries\s+failed", text), text[-3000:]
+    assert re.search(r"upsert\s+done", text), text[-3000:]  # the final refresh shows the finished stages
+    assert "30/30 100%" in text
+    assert "finished: loaded 30, skipped (unchanged) 0, failed 0 of 30 items" in text
