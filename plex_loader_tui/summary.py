@@ -45,6 +45,8 @@ def build_summary(
         ingest = snap.stages[0]
         seen = ingest.items_out + ingest.skipped
     duration = result.duration
+    # Items the run never got to (a drain or cancel stops the listing): the next run loads them.
+    remaining = max(0, result.total - (loaded + skipped + failed)) if result.total is not None else None
     failures = [
         {
             "stage": letter.stage,
@@ -78,6 +80,7 @@ def build_summary(
             "enrich_incomplete": result.enrich_incomplete,
             "unfinished": result.unfinished,
             "failed_waiting_retry": result.failed_waiting,
+            "remaining": remaining,
         },
         "stages": stages,
         "failures": failures,
@@ -106,6 +109,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"failed {counts['failed']}{of_total} items in {summary['duration_s']:.1f} s "
         f"({summary['items_per_s']:.1f} items/s); deleted {counts['deleted']}"
     ]
+    if counts.get("remaining") and summary["state"] in ("drained", "cancelled"):
+        stopped_by = f" by {summary['signal']}" if summary.get("signal") else ""
+        lines.append(
+            f"stopped early{stopped_by}: {counts['remaining']} items not loaded yet; the next run picks them up"
+        )
     if counts["enrich_incomplete"]:
         lines.append(
             f"{counts['enrich_incomplete']} items were loaded without some TMDb/IMDb data "

@@ -163,7 +163,7 @@ def test_demo_load_then_rerun_skips_everything(tmp_path: Path) -> None:
     first = _summary(summary)
     counts = first["counts"]
     assert (counts["total"], counts["seen"], counts["loaded"]) == (60, 60, 60)
-    assert (counts["skipped_unchanged"], counts["failed"], counts["unfinished"]) == (0, 0, 0)
+    assert (counts["skipped_unchanged"], counts["failed"], counts["unfinished"], counts["remaining"]) == (0, 0, 0, 0)
     assert (first["state"], first["exit_code"], first["signal"], first["fatal_error"]) == ("finished", 0, None, None)
     assert set(first["stages"]) == {"ingest", "enrich", "embed", "upsert"}
     assert first["stages"]["upsert"]["items_out"] == 60
@@ -195,7 +195,7 @@ def test_signal_drains_and_keeps_everything_reported_loaded(
     # Small pages and queues: the drain has little to finish, so the run stops mid-load.
     args = ["--no-ui", *_server_args(server), "--data-dir", str(data), "--summary-json", str(summary),
             "--log-file", str(log_file), "--log-level", "DEBUG", "--progress-interval", "0.2",
-            "--plex-chunk-size", "5", "--queue-size", "5"]
+            "--plex-chunk-size", "5", "--queue-size", "5", "--enrichment-workers", "2"]
     child = Child(args, _env(PLEX_TOKEN=PLEX_TOKEN, TMDB_API_KEY=TMDB_KEY), tmp_path)
     child.wait_line(PROGRESS, accept=lambda m: int(m.group(1)) > 0)
     child.proc.send_signal(sig)
@@ -209,6 +209,8 @@ def test_signal_drains_and_keeps_everything_reported_loaded(
     assert f"{sig.name}: draining" in child.stderr
     _assert_plain(child.stdout)
     assert any(line.startswith(f"drained: loaded {loaded},") for line in child.lines), child.stdout
+    assert result["counts"]["remaining"] == 150 - loaded
+    assert f"stopped early by {sig.name}: {150 - loaded} items not loaded yet" in child.stdout
 
     # Nothing reported done is missing: the state's loaded items are all in the collection,
     # the collection holds nothing else, and nothing was left half-written.
