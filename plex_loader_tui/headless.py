@@ -207,6 +207,9 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
     reporter = asyncio.create_task(
         _rich_reporter(session, out, signals) if is_tty else _plain_reporter(session, out, plain_interval, signals)
     )
+    # Let the reporter start first: on a terminal it must own the console (and
+    # re-point the log handlers) before the session logs its first line.
+    await asyncio.sleep(0)
     started = time.monotonic()
     try:
         result = await session.run()

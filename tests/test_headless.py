@@ -294,3 +294,31 @@ def test_terminal_shows_the_live_table(tmp_path: Path) -> None:
     assert re.search(r"upsert\s+done", text), text[-3000:]  # the final refresh shows the finished stages
     assert "30/30 100%" in text
     assert "finished: loaded 30, skipped (unchanged) 0, failed 0 of 30 items" in text
+
+
+def test_headless_console_logging_keeps_warnings_only(tmp_path: Path) -> None:
+    """The console gets warnings (minus urllib3's retry chatter); the log file gets everything at INFO."""
+    import io
+    import logging
+
+    from plex_loader_tui.cli import _remove_handlers, configure_logging
+
+    root = logging.getLogger()
+    previous_level = root.level
+    stream = io.StringIO()
+    log_file = tmp_path / "run.log"
+    handlers = configure_logging("INFO", log_file, [PLEX_TOKEN], stream=stream, console_level="WARNING")
+    try:
+        logging.getLogger("plex_loader_tui.test").info("plan: 60 items")
+        logging.getLogger("plex_loader_tui.test").warning("slow page with token %s", PLEX_TOKEN)
+        logging.getLogger("urllib3.connectionpool").warning("Retrying (total=3) after connection broken")
+        logging.getLogger("urllib3.connectionpool").error("pool is full")
+    finally:
+        _remove_handlers(handlers)
+        root.setLevel(previous_level)
+    console, written = stream.getvalue(), log_file.read_text(encoding="utf-8")
+    assert "plan: 60 items" not in console and "plan: 60 items" in written
+    assert "slow page with token ****" in console and "slow page with token ****" in written
+    assert "Retrying" not in console and "Retrying" in written
+    assert "pool is full" in console
+    assert PLEX_TOKEN not in console + written
