@@ -140,6 +140,7 @@ class StagePanel(Vertical, can_focus=True):
         super().__init__(id=f"stage-{stage}", classes="stage-panel")
         self.stage = stage
         self.border_title = stage
+        self._shown: tuple[StageSnapshot, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(STATE_LABELS["idle"], classes="stage-state")
@@ -157,6 +158,10 @@ class StagePanel(Vertical, can_focus=True):
         self.post_message(self.TuneRequested(self.stage, batch_factor=factor))
 
     def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
+        # Unchanged since the last poll (an idle or finished stage): skip the redraw.
+        if self._shown == (stage, bottleneck):
+            return
+        self._shown = (stage, bottleneck)
         label = STATE_LABELS.get(stage.state, stage.state)
         if stage.detail and stage.state in ("rate-limited", "running"):
             label = f"{label} · {stage.detail}"
