@@ -334,6 +334,9 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
         root.addHandler(handler)
     # The root passes what the most talkative handler wants; each handler filters the rest.
     root.setLevel(min(levels))
+    # Libraries' warnings.warn() (qdrant-client's "insecure connection", ...) go through the
+    # same handlers: redacted, in the log file, and never raw under the dashboard's screen.
+    logging.captureWarnings(True)
     # Third-party chatter at INFO (httpx logs every request) would drown the progress lines.
     for noisy in ("httpx", "httpcore", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
@@ -341,6 +344,9 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
 
 
 def _quiet_urllib3(record: logging.LogRecord) -> bool:
+    if record.name == "py.warnings" and isinstance(record.msg, str):
+        # A captured warning carries the source line that raised it: keep its first line.
+        record.msg = record.msg.strip().splitlines()[0]
     return not (record.name.startswith("urllib3") and record.levelno < logging.ERROR)
 
 
@@ -353,6 +359,8 @@ def _remove_handlers(handlers: Sequence[logging.Handler]) -> None:
     for handler in handlers:
         root.removeHandler(handler)
         handler.close()
+    if handlers:
+        logging.captureWarnings(False)
 
 
 # --------------------------------------------------------------------------

@@ -91,7 +91,7 @@ async def _plain_reporter(session: LoadSession, out: TextIO, interval: float, si
         snap = session.snapshot()
         if snap is None:
             phase = (session.phase, session.phase_detail)
-            if phase != last_phase:
+            if phase != last_phase and session.phase != "starting":
                 print(f"{session.phase}: {session.phase_detail}".rstrip(": "), file=out, flush=True)
                 last_phase = phase
             await asyncio.sleep(0.2)
