@@ -69,6 +69,12 @@ DEFAULT_STAGES: Mapping[str, StageConfig] = MappingProxyType(
     }
 )
 DEFAULT_QUEUE_SIZE = 256
+#: ONNX intra-op threads per model. One per session, and the embed stage's
+#: workers give the parallelism: ONNX's own pool spins while it waits, so
+#: letting it take every core (``auto``) while two workers each run a session
+#: (and other stages need CPU too) oversubscribes a small machine
+#: (bench/bench_load.py, bench/bench_embed.py).
+DEFAULT_ONNX_THREADS = 1
 
 # Layers, lowest precedence first.
 LAYER_DEFAULT, LAYER_PROFILE, LAYER_ENV, LAYER_FLAG = range(4)
@@ -253,7 +259,7 @@ SETTINGS: tuple[Setting, ...] = (
             flags=("--dense-model",), env=("DENSE_MODEL",), metavar="NAME"),
     Setting("sparse_model", "str", "Qdrant/bm25", "Models", "sparse embedding model",
             flags=("--sparse-model",), env=("SPARSE_MODEL",), metavar="NAME"),
-    Setting("onnx_threads", "optint", None, "Models", "ONNX Runtime threads per model ('auto' = let ONNX choose)",
+    Setting("onnx_threads", "optint", DEFAULT_ONNX_THREADS, "Models", "ONNX Runtime threads per model ('auto' = let ONNX choose)",
             flags=("--onnx-threads",), env=("ONNX_THREADS",), minimum=1, maximum=256, metavar="N"),
     # Stages
     *_stage_settings(),
@@ -510,7 +516,7 @@ class RunConfig:
     # Models
     dense_model: str = "BAAI/bge-small-en-v1.5"
     sparse_model: str = "Qdrant/bm25"
-    onnx_threads: int | None = None
+    onnx_threads: int | None = DEFAULT_ONNX_THREADS
     # Stages
     stages: Mapping[str, StageConfig] = field(default_factory=_default_stages)
     queue_size: int = DEFAULT_QUEUE_SIZE
