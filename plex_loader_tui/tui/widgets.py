@@ -40,19 +40,20 @@ WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"}
 
 
 class SourceHeader(Static):
-    """One line: where items come from, where they go, and the profile in use."""
+    """Two lines: the profile in use and where items come from; the collection and where it lives."""
 
     def show(self, source: str, target: str, collection: str, profile: str | None) -> None:
+        # Short facts first on each line: a long URL or path is what gets cut.
         text = Text.assemble(
-            ("source ", "dim"),
+            ("profile ", "dim"),
+            (profile or "(none)", "bold"),
+            ("  source ", "dim"),
             (source or "–", "bold"),
             "\n",
-            ("target ", "dim"),
-            (target or "–", "bold"),
-            ("  collection ", "dim"),
+            ("collection ", "dim"),
             (collection or "–", "bold"),
-            ("  profile ", "dim"),
-            (profile or "(none)", "bold"),
+            ("  target ", "dim"),
+            (target or "–", "bold"),
         )
         self.update(text)
 
