@@ -6,13 +6,15 @@ workers can only take turns). Vectors are random unit vectors of the real
 shape (384 dense + ~60-term BM25 sparse) and payloads are realistic, so no
 embedding is needed and the figure is the sink's alone.
 
-    .venv/bin/python bench/bench_qdrant_sink.py              # 2,000 points
+    .venv/bin/python bench/bench_qdrant_sink.py              # 2,000 points, WAL (the default)
+    .venv/bin/python bench/bench_qdrant_sink.py --durable    # qdrant-client's own fsync per point
     .venv/bin/python bench/bench_qdrant_sink.py --points 5000 --batch-sizes 32 128
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -53,29 +55,38 @@ def make_points(n: int, seed: int = 3) -> list[EmbeddedPoint]:
     return points
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=2000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--durable", action="store_true",
+                        help="keep qdrant-client's fsync-per-point SQLite writes (durable_local_writes=True)")
     args = parser.parse_args(argv)
     points = make_points(args.points)
-    print(f"{len(points)} points, embedded local mode")
-    print("workers batch  points/s  (fresh collection each run)")
+    print(f"{len(points)} points, embedded local mode, {'durable (fsync per point)' if args.durable else 'WAL'} writes")
+    print("workers batch  points/s  CPU ms/pt  (load avg)   fresh collection each run")
     for workers in args.workers:
         for batch in args.batch_sizes:
             with tempfile.TemporaryDirectory() as tmp:
-                sink = QdrantSink(QdrantSettings(path=Path(tmp)), 384, "bench-dense", "bench-sparse")
+                sink = QdrantSink(QdrantSettings(path=Path(tmp), durable_local_writes=args.durable), 384, "bench-dense", "bench-sparse")
                 sink.connect()
                 sink.ensure_collection()
                 batches = [points[i : i + batch] for i in range(0, len(points), batch)]
+                cpu0 = _cpu_seconds()
                 start = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     done = sum(len(b) for b in pool.map(sink.upsert, batches))
                 elapsed = time.perf_counter() - start
+                cpu_ms = 1000 * (_cpu_seconds() - cpu0) / len(points)
                 assert done == sink.count() == len(points)
                 sink.close()
-            print(f"{workers:>7} {batch:>5}  {done / elapsed:8.0f}", flush=True)
+            print(f"{workers:>7} {batch:>5}  {done / elapsed:8.0f}  {cpu_ms:9.2f}   ({os.getloadavg()[0]:.1f})", flush=True)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 

@@ -63,6 +63,25 @@ def test_upsert_confirms_points_and_twice_keeps_the_count(sink, points):
     assert list(record.vector["sparse"].indices) == sorted(points[0].sparse.indices)
 
 
+def _journal_mode(folder) -> str:
+    import sqlite3
+
+    (db,) = folder.glob("collection/*/storage.sqlite")
+    with sqlite3.connect(db) as conn:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_local_storage_uses_wal_unless_durable_writes_are_asked_for(tmp_path, points):
+    with QdrantSink(QdrantSettings(path=tmp_path / "fast"), 384, DENSE, SPARSE) as fast:
+        fast.ensure_collection()
+        fast.upsert(points[:2])
+    assert _journal_mode(tmp_path / "fast") == "wal"
+    with QdrantSink(QdrantSettings(path=tmp_path / "safe", durable_local_writes=True), 384, DENSE, SPARSE) as safe:
+        safe.ensure_collection()
+        safe.upsert(points[:2])
+    assert _journal_mode(tmp_path / "safe") == "delete"
+
+
 def test_points_survive_reopening_the_local_store(tmp_path, points):
     settings = QdrantSettings(path=tmp_path / "q")
     with QdrantSink(settings, 384, DENSE, SPARSE) as first:

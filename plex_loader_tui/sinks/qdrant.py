@@ -7,9 +7,11 @@ Two modes, one class:
   folder, so there is exactly one client per path per process, shared by
   every upsert worker. Local mode keeps each collection in plain Python/numpy
   structures with no locking of its own, so this sink serialises every call
-  on it with one lock: local-mode writes are single-file anyway (each upsert
-  also persists to one SQLite file), so parallel upsert workers buy nothing
-  there and the lock costs nothing measurable (see the README figures).
+  on it with one lock. That costs little: a local upsert takes about 1 ms of
+  CPU per point (embedding takes ~30 ms), and what remains is SQLite commit
+  time, which parallel writers to one file could not overlap anyway. To keep
+  that commit time small the sink switches the local SQLite file to WAL (see
+  ``QdrantSettings.durable_local_writes``).
 * **server mode** (``QdrantSettings.url``): REST (or gRPC) to a Qdrant server
   or cluster. The client is thread-safe and calls run concurrently, no lock.
 
@@ -85,6 +87,14 @@ class QdrantSettings:
 
     Exactly one of ``path`` (embedded local mode) and ``url`` (server) is
     used; ``url`` wins when both are set. ``timeout`` is in seconds per call.
+
+    ``durable_local_writes`` (embedded mode only): qdrant-client commits every
+    point in its own SQLite transaction with a full fsync, which on this
+    machine's disk caps local upserts near 55 points/s, below the embedding
+    rate. By default the sink switches the collection's SQLite file to WAL
+    with ``synchronous=NORMAL`` (15-30x faster; a killed process loses
+    nothing, only an OS crash or power cut can lose the last writes). Set it
+    to keep qdrant-client's fsync-per-point behaviour.
     """
 
     path: Path | None = None
@@ -93,6 +103,7 @@ class QdrantSettings:
     prefer_grpc: bool = False
     collection: str = "media-items"
     timeout: int = 30
+    durable_local_writes: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -106,7 +117,8 @@ class QdrantSettings:
     def __repr__(self) -> str:  # the api key only ever appears masked
         return (
             f"QdrantSettings(path={self.path!r}, url={self.url!r}, api_key={mask(self.api_key)!r}, "
-            f"prefer_grpc={self.prefer_grpc}, collection={self.collection!r}, timeout={self.timeout})"
+            f"prefer_grpc={self.prefer_grpc}, collection={self.collection!r}, timeout={self.timeout}, "
+            f"durable_local_writes={self.durable_local_writes})"
         )
 
 
@@ -258,11 +270,31 @@ class QdrantSink:
                 info = client.get_collection(self.collection)
         if exists:
             self._check(info)
-            return False
-        with self._call():
-            self._create(client)
-        logger.info("Created collection %r in %s", self.collection, self._where())
-        return True
+        else:
+            with self._call():
+                self._create(client)
+            logger.info("Created collection %r in %s", self.collection, self._where())
+        if self.settings.is_local and not self.settings.durable_local_writes:
+            self._speed_up_local_storage()
+        return not exists
+
+    def _speed_up_local_storage(self) -> None:
+        """Put the local collection's SQLite file in WAL mode with NORMAL sync.
+
+        qdrant-client has no option for this, so it reaches one private
+        attribute chain; if a future client moves it, we log and go on at the
+        slower default rather than fail the load.
+        """
+        with self._lock:
+            try:
+                local = self.client._client  # QdrantLocal
+                conn = local.collections[self.collection].storage.storage  # sqlite3.Connection
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except Exception as exc:  # noqa: BLE001 - an optimisation, never a reason to stop
+                logger.warning("Could not switch embedded Qdrant storage to WAL (%s); upserts will be slower", exc)
+                return
+        logger.debug("Embedded Qdrant collection %r: journal_mode=%s, synchronous=NORMAL", self.collection, mode)
 
     def _create(self, client: QdrantClient) -> None:
         kwargs: dict[str, Any] = dict(
