@@ -17,10 +17,12 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .load import LoadResult, LoadSession
 from .pipeline import FatalError, PipelineSnapshot
+from .pipeline.errors import ConfigError
 from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary
 
@@ -54,7 +56,26 @@ def run_headless(config: RunConfig, *, out: TextIO | None = None, plain_interval
     ``config.progress_interval``, the seconds between plain lines.
     """
     interval = config.progress_interval if plain_interval is None else plain_interval
+    if config.summary_json is not None:
+        check_summary_path(config.summary_json, config.origin("summary_json"))
     return asyncio.run(_run(config, out or sys.stdout, interval))
+
+
+def check_summary_path(path: Path, label: str = "--summary-json") -> None:
+    """Fail before any work (:class:`ConfigError`, exit 2) if the summary could not be written.
+
+    Finding out after an hour-long load that the folder is read-only would lose the summary.
+    """
+    probe = Path(path).with_name(Path(path).name + ".tmp")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if Path(path).is_dir():
+            raise ConfigError(f"{label}: {path} is a folder; give a file name")
+        with open(probe, "a", encoding="utf-8"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def format_duration(seconds: float | None) -> str:
@@ -237,8 +258,12 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         result, session.info, session.config, exit_code=exit_code,
         signal=first_signal.name if first_signal is not None else None,
     )
+    summary_error = None
     if config.summary_json:
-        write_summary(config.summary_json, summary)
+        try:
+            write_summary(config.summary_json, summary)
+        except OSError as exc:  # checked at the start, so the disk filled up or the folder went away
+            summary_error = f"cannot write the summary to {config.summary_json}: {exc.strerror or exc}"
     if result.snapshot is not None and not is_tty:
         print(progress_line(result.snapshot), file=out, flush=True)
     if result.state == "failed":
@@ -250,6 +275,9 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         return exit_code
     for line in summary_lines(summary):
         print(line, file=out, flush=True)
+    if summary_error is not None:
+        print(f"{PROG}: error: {summary_error}", file=sys.stderr, flush=True)
+        return exit_code or 3
     if config.summary_json:
         print(f"summary written to {config.summary_json}", file=out, flush=True)
     return exit_code

@@ -350,3 +350,19 @@ def test_headless_console_logging_keeps_warnings_only(tmp_path: Path) -> None:
     assert "Retrying" not in console and "Retrying" in written
     assert "pool is full" in console
     assert PLEX_TOKEN not in console + written
+
+
+def test_unwritable_summary_path_stops_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Finding out after the load that the summary cannot be written would lose it: exit 2 first."""
+    from plex_loader_tui.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    data = tmp_path / "data"
+    for target, problem in ((blocker / "summary.json", "cannot write"), (tmp_path, "is a folder")):
+        code = main(["--no-ui", "--demo", "--data-dir", str(data), "--summary-json", str(target)], _env())
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert err.startswith("plex-loader-tui: error: --summary-json: ") and problem in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert not data.exists()  # no state, no Qdrant folder: nothing started
