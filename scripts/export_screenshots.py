@@ -50,7 +50,7 @@ async def _until(pilot, condition, timeout: float, what: str) -> None:
 async def export(out: Path, home: Path) -> list[Path]:
     from textual.widgets import Input
 
-    from plex_loader_tui.config import RunConfig, StageConfig
+    from plex_loader_tui.config import resolve_config
     from plex_loader_tui.demo.library import DemoLibrary
     from plex_loader_tui.demo.server import DemoServer
     from plex_loader_tui.profiles import ProfileStore
@@ -65,25 +65,28 @@ async def export(out: Path, home: Path) -> list[Path]:
         # and fail the third page of the movie listing for the error log.
         demo.set_faults("tmdb", latency_ms=40)
         demo.set_faults("plex", fail_paths=r"X-Plex-Container-Start=100&.*type=1\b")
-        config = RunConfig(
-            plex_url=demo.plex_url,
-            plex_token=demo.token,
-            tmdb_api_key=demo.tmdb_api_key,
-            tmdb_base_url=demo.tmdb_url,
-            imdb_base_url=demo.imdb_url,
-            config_dir=home / "config",
-            data_dir=home / "data",
-            collection="media-items",
-            profile="nightly",
-            stages={
-                "ingest": StageConfig(2, 50),
-                "enrich": StageConfig(4, 10),
-                "embed": StageConfig(2, 16),
-                "upsert": StageConfig(1, 64),
-            },
+        # Resolved the way the command line does it, so the profile modal shows real origins.
+        store = ProfileStore(home / "config")
+        store.save(
+            "nightly",
+            {"ingest_workers": 2, "ingest_batch_size": 50, "enrich_workers": 4, "enrich_batch_size": 10,
+             "embed_workers": 2, "embed_batch_size": 16, "plex_token_env": "PLEX_TOKEN"},
         )
-        ProfileStore(config.config_dir).save("nightly", {"enrich_workers": 4, "embed_batch_size": 16})
-        ProfileStore(config.config_dir).save("small-box", {"embed_workers": 1, "enrich_workers": 2})
+        store.save("small-box", {"embed_workers": 1, "enrich_workers": 2})
+        environ = {
+            "PLEX_TOKEN": demo.token or "",
+            "TMDB_API_KEY": demo.tmdb_api_key or "",
+            "TMDB_BASE_URL": demo.tmdb_url,
+            "IMDB_BASE_URL": demo.imdb_url,
+        }
+        flags = {
+            "plex_url": demo.plex_url,
+            "profile": "nightly",
+            "config_dir": str(home / "config"),
+            "data_dir": str(home / "data"),
+            "_flag_names": {"plex_url": "--plex-url", "profile": "--profile", "config_dir": "--config-dir", "data_dir": "--data-dir"},
+        }
+        config = resolve_config(flags, environ, store)
         app = LoaderApp(config)
 
         def shot(name: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 import time
 import tomllib
 from collections.abc import Sequence
@@ -62,6 +63,14 @@ EXIT_OK = 0
 EXIT_FAILED_ITEMS = 1
 EXIT_FATAL = 3
 EXIT_CANCELLED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class StageTuning:
+    """A stage's workers and batch size as the operator set them during a run."""
+
+    workers: int
+    batch_size: int
 
 
 class LoaderApp(App[int]):
@@ -114,6 +123,8 @@ class LoaderApp(App[int]):
         self._restart_with: Any = None
         self._last_phase: str | None = None
         self._shown_info: Any = None
+        #: Stage settings the operator changed during the current run.
+        self._tuned: dict[str, StageTuning] = {}
         #: ``time.perf_counter()`` of the last tuning change applied (for latency measurements).
         self.last_tune_at: float = 0.0
         self.theme_errors: tuple[str, ...] = ()
@@ -205,6 +216,7 @@ class LoaderApp(App[int]):
             self._show_fatal(exc)
             return
         self.session = session
+        self._tuned = {}
         self._shown_info = None
         self._last_phase = None
         self._load_worker = self._run_load(session)
@@ -469,10 +481,15 @@ class LoaderApp(App[int]):
         try:
             if live:
                 assert self.session is not None
+                configured = self.config.stage(edit.stage)
+                tuned = self._tuned.get(edit.stage, StageTuning(configured.workers, configured.batch_size))
                 if edit.workers != workers:
                     self.session.set_workers(edit.stage, edit.workers)
+                    tuned = StageTuning(edit.workers, tuned.batch_size)
                 if edit.batch_size != batch:
                     self.session.set_batch_size(edit.stage, edit.batch_size)
+                    tuned = StageTuning(tuned.workers, edit.batch_size)
+                self._tuned[edit.stage] = tuned
             else:
                 # No pipeline to change: the values apply to the next run.
                 self.config = self.config.with_stage(edit.stage, workers=edit.workers, batch_size=edit.batch_size)
@@ -505,22 +522,30 @@ class LoaderApp(App[int]):
 
     # -------------------------------------------------------------- profile
     def _live_config(self) -> Any:
+        """The app's config plus every stage change the operator applied to the current run.
+
+        Built from the dashboard's own record rather than read back from the
+        engine: the engine's ingest "batch" counts listing pages, while the
+        config's ingest batch size is the Plex page size, and only the latter
+        belongs in a profile.
+        """
         from .profiles import live_config
 
-        if self.session is not None and self.running:
-            return live_config(self.config, self.session.stage_settings())
+        if self.session is not None and self.running and self._tuned:
+            return live_config(self.config, self._tuned)
         return self.config
 
     def profile_rows(self) -> list[tuple[str, str, str]]:
         """(setting, value, where it came from) for the profile dialog; secrets masked."""
         config = self._live_config()
+        # Stage settings first: they are what an operator tunes and saves most.
         rows: list[tuple[str, str, str]] = []
+        for stage, values in config.masked()["stages"].items():
+            for field_name in ("workers", "batch_size"):
+                name = f"{stage}_{field_name}"
+                rows.append((f"stages.{stage}.{field_name}", str(values[field_name]), config.origin(name, "default")))
         for key, value in config.masked().items():
             if key == "stages":
-                for stage, values in value.items():
-                    for field_name in ("workers", "batch_size"):
-                        name = f"{stage}_{field_name}"
-                        rows.append((f"stages.{stage}.{field_name}", str(values[field_name]), config.origin(name, "default")))
                 continue
             shown = "–" if value in (None, "", []) else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
             rows.append((key, shown, config.origins.get(key, "default")))

@@ -148,3 +148,36 @@ async def test_a_refused_token_is_shown_masked_and_quitting_exits_3(demo, demo_c
         assert secret not in str(app.query_one("#source-header", Static).render())
         await pilot.press("q")
     assert app.return_code == EXIT_FATAL
+
+
+async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo_config):
+    import dataclasses
+
+    from plex_loader_tui.tui.app import EXIT_FAILED_ITEMS
+
+    # The second page of the movie listing fails on every attempt during the first run.
+    config = dataclasses.replace(
+        demo_config,
+        stages={**demo_config.stages, "ingest": StageConfig(1, 20)},
+    )
+    demo.set_faults("plex", fail_paths=r"X-Plex-Container-Start=20&.*type=1\b")
+    app = LoaderApp(config)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the first run")
+            first = app.result.snapshot
+            letters = app.query_one("#error-log").letters
+            assert [letter.stage for letter in letters] == ["ingest"]
+            assert first.failed == letters[0].weight > 0
+            assert first.loaded == 60 - first.failed
+            assert app.outcome_code() == EXIT_FAILED_ITEMS
+            demo.set_faults("plex")  # the server recovers
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.result is not None and app.session.config.retry_failed, timeout=120, what="the retry run")
+            retry = app.result.snapshot
+            assert retry.failed == 0
+            assert retry.loaded == first.failed  # only the items that failed; the rest are skipped as unchanged
+            await pilot.press("q")
+    finally:
+        demo.set_faults("plex")
+    assert app.return_code == EXIT_OK
