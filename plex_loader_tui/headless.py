@@ -113,15 +113,20 @@ async def _plain_reporter(session: LoadSession, out: TextIO, interval: float, si
         if snap is None:
             phase = (session.phase, session.phase_detail)
             if phase != last_phase and session.phase != "starting":
-                print(f"{session.phase}: {session.phase_detail}".rstrip(": "), file=out, flush=True)
+                print(f"{_stamp()} " + f"{session.phase}: {session.phase_detail}".rstrip(": "), file=out, flush=True)
                 last_phase = phase
             await asyncio.sleep(0.2)
             continue
         if last_phase != ("running", ""):
-            print(f"running: {session.info.source} -> {session.info.target} [{session.info.collection}]", file=out, flush=True)
+            print(f"{_stamp()} running: {session.info.source} -> {session.info.target} [{session.info.collection}]", file=out, flush=True)
             last_phase = ("running", "")
-        print(progress_line(snap, draining=signals.draining), file=out, flush=True)
+        print(f"{_stamp()} {progress_line(snap, draining=signals.draining)}", file=out, flush=True)
         await asyncio.sleep(interval)
+
+
+def _stamp() -> str:
+    # Same clock format as the log lines, so a log file of both reads in order.
+    return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def render_live(session: LoadSession, snap: PipelineSnapshot | None, *, draining: bool = False) -> RenderableType:
@@ -265,7 +270,7 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         except OSError as exc:  # checked at the start, so the disk filled up or the folder went away
             summary_error = f"cannot write the summary to {config.summary_json}: {exc.strerror or exc}"
     if result.snapshot is not None and not is_tty:
-        print(progress_line(result.snapshot), file=out, flush=True)
+        print(f"{_stamp()} {progress_line(result.snapshot)}", file=out, flush=True)
     if result.state == "failed":
         # One line a person (or cron mail) can act on; the figures are in the summary.
         if result.snapshot is not None:

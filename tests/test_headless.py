@@ -169,7 +169,8 @@ def test_demo_load_then_rerun_skips_everything(tmp_path: Path) -> None:
     assert first["stages"]["upsert"]["items_out"] == 60
     # Plain output: phase lines, progress lines, the summary line; nothing a log file would choke on.
     _assert_plain(out)
-    assert PROGRESS.search(out), out
+    progress = [line for line in out.splitlines() if PROGRESS.search(line)]
+    assert progress and all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[\d+m\d\ds\] ", p) for p in progress), out
     assert "finished: loaded 60, skipped (unchanged) 0, failed 0 of 60 items" in out
     # INFO logs go to the log file, not between the progress lines.
     assert " INFO " not in err and " INFO " not in out
@@ -238,7 +239,7 @@ def test_second_signal_cancels_and_still_loses_nothing_reported_loaded(tmp_path:
     child.wait_line(PROGRESS, accept=lambda m: int(m.group(1)) > 0)
     child.proc.send_signal(signal.SIGTERM)
     # Two signals sent back to back can merge into one; wait until the first one shows.
-    child.wait_line(re.compile(r"^draining \["))
+    child.wait_line(re.compile(r"^\S+ \S+ draining \["))
     child.proc.send_signal(signal.SIGTERM)
     code = child.finish()
 
