@@ -80,9 +80,27 @@ def _stage_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("stage-")]
 
 
-async def test_raising_enrich_workers_2_to_6_during_a_demo_load(demo, demo_config):
-    demo.set_faults("tmdb", latency_ms=150)  # slow enrichment: the load is still running when we tune
-    app = LoaderApp(demo_config)
+@pytest.fixture
+def builtin_demo_config(tmp_path: Path) -> RunConfig:
+    """``--demo --demo-items 60`` with every path under ``tmp_path``; the demo server adds latency."""
+    return RunConfig(
+        demo=True,
+        demo_items=60,
+        demo_latency_ms=60,  # slow enough that the load is still running while we tune it
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        qdrant_path=tmp_path / "qdrant",
+        stages={
+            "ingest": StageConfig(1, 20),
+            "enrich": StageConfig(2, 4),
+            "embed": StageConfig(1, 8),
+            "upsert": StageConfig(1, 16),
+        },
+    )
+
+
+async def test_raising_enrich_workers_2_to_6_during_a_demo_load(builtin_demo_config):
+    app = LoaderApp(builtin_demo_config)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session is not None and app.session.snapshot() is not None, timeout=60, what="the pipeline")
         session = app.session
@@ -93,19 +111,18 @@ async def test_raising_enrich_workers_2_to_6_during_a_demo_load(demo, demo_confi
         assert session.pipeline.workers("enrich") == 6
         panel = app.query_one("#stage-enrich", StagePanel)
         await wait_for(pilot, lambda: "/6" in str(panel.query_one(".stage-numbers", Static).render()), what="the panel")
-        demo.set_faults("tmdb", latency_ms=0)
         await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the load to finish")
         assert app.result.state == "finished"
         assert app.result.snapshot.loaded + app.result.snapshot.skipped == 60
         # The final snapshot keeps the tuned value.
         assert app.result.snapshot.stage("enrich").workers == 6
+        assert "demo" in str(app.query_one("#source-header", Static).render()).lower()
         await pilot.press("q")
     assert app.return_code == EXIT_OK
 
 
-async def test_pause_and_cancel_a_demo_load(demo, demo_config):
-    demo.set_faults("tmdb", latency_ms=100)
-    app = LoaderApp(demo_config)
+async def test_pause_and_cancel_a_demo_load(builtin_demo_config):
+    app = LoaderApp(builtin_demo_config)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
             pilot,
