@@ -339,7 +339,7 @@ async def test_pause_stops_items_flowing_and_resume_restarts_them() -> None:
     assert result.snapshot.loaded == 5000
 
 
-async def test_drain_finishes_what_is_queued_and_takes_nothing_new() -> None:
+async def test_drain_finishes_the_batches_in_flight_and_takes_nothing_new() -> None:
     taken = 0
 
     def source():
@@ -348,24 +348,36 @@ async def test_drain_finishes_what_is_queued_and_takes_nothing_new() -> None:
             taken += 1
             yield i
 
+    first_out: list[int] = []
     outputs: list[int] = []
 
-    async def work(batch: list[int]) -> list[int]:
-        await asyncio.sleep(0.001)
+    async def first(batch: list[int]) -> list[int]:
+        await asyncio.sleep(0.002)
+        first_out.extend(batch)
+        return batch
+
+    async def second(batch: list[int]) -> list[int]:
+        await asyncio.sleep(0.005)
         outputs.extend(batch)
         return batch
 
-    pipeline = Pipeline([Stage("w", work, batch_size=10, queue_size=100)], source())
+    pipeline = Pipeline(
+        [Stage("first", first, workers=2, batch_size=10, queue_size=100), Stage("second", second, batch_size=10, queue_size=100)],
+        source(),
+    )
     run = asyncio.create_task(pipeline.run())
     while len(outputs) < 200:
         await asyncio.sleep(0.001)
     pipeline.drain()
+    at_drain = len(outputs)
     result = await run
     assert result.state == "drained"
-    assert result.unfinished == 0
-    # everything the source handed over was processed; nothing more was taken
-    assert taken - 256 <= len(outputs) <= taken
-    assert outputs == sorted(set(outputs))
+    assert set(outputs) <= set(first_out)
+    # Only the batches in flight were finished (two in the first stage, one in the second)...
+    assert len(outputs) - at_drain <= 3 * 10
+    # ...and everything taken from the source is either out or reported unfinished.
+    assert len(outputs) + result.unfinished == taken
+    assert len(set(outputs)) == len(outputs)
 
 
 async def test_skipped_items_and_fan_out_are_counted() -> None:

@@ -28,6 +28,7 @@ import random
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -207,6 +208,14 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 512
 
     demo: DemoServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-response (a cancelled load) is normal;
+        # anything else is a bug in the demo server and worth a log line.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.warning("demo server: error serving %s", client_address, exc_info=True)
 
 
 class DemoServer:

@@ -92,6 +92,7 @@ class Pipeline:
         self._started = 0.0
         self._ended: float | None = None
         self._unfinished = 0
+        self._pulled = 0  # items taken from the source
         self._stopped = False
         self._build()
 
@@ -149,12 +150,20 @@ class Pipeline:
             self._paused.set()
 
     def drain(self) -> None:
-        """Take nothing more from the source; finish everything already queued."""
+        """Take nothing new and finish the batches in flight, then stop.
+
+        Items still waiting in queues are released (counted as unfinished, not
+        failed): nothing was done to them that a later run cannot redo, and
+        finishing whole queues could take minutes at embedding speed. What the
+        in-flight batches produce still flows through every later stage.
+        """
         if self.state in ("running", "paused"):
             self._paused.set()
             self.state = "draining"
             if self._source_task is not None:
                 self._source_task.cancel()
+            for stage in self._stages:
+                self._unfinished += len(stage.queue.drop_all())
             self._stages[0].queue.close()
 
     def cancel(self) -> None:
@@ -193,6 +202,8 @@ class Pipeline:
             # Reached on normal end, cancel, fatal error, and when run() itself is cancelled.
             self._stop_everything()
             await self._source_join()
+            # Items the feeder took from the source but never queued (drain/cancel).
+            self._unfinished += self._pulled - self._stages[0].queue.total_put
             for stage in self._stages:
                 await stage.join()
             for stage in self._stages:
@@ -230,12 +241,14 @@ class Pipeline:
         try:
             if isinstance(self._source, AsyncIterable):
                 async for item in self._source:
+                    self._pulled += 1
                     chunk.append(item)
                     if len(chunk) >= SOURCE_CHUNK:
                         await self._put_source_chunk(chunk)
                         chunk = []
             else:
                 for item in self._source:
+                    self._pulled += 1
                     chunk.append(item)
                     if len(chunk) >= SOURCE_CHUNK:
                         await self._put_source_chunk(chunk)

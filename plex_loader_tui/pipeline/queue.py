@@ -37,6 +37,8 @@ class BatchQueue:
         self._getters: list[asyncio.Future[None]] = []
         self._putters: list[asyncio.Future[None]] = []
         self.peak = 0
+        #: Items ever put (to account for what a cancelled producer held back).
+        self.total_put = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -91,6 +93,7 @@ class BatchQueue:
                 chunk = items[index : index + room]
                 self._items.extend(chunk)
                 index += len(chunk)
+                self.total_put += len(chunk)
                 if len(self._items) > self.peak:
                     self.peak = len(self._items)
                 self._release(self._getters)

@@ -101,8 +101,15 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
-class _Retire(Exception):
-    """Internal: this worker was asked to leave."""
+class _BatchClock:
+    """When a batch started, and how long it has waited for room downstream."""
+
+    __slots__ = ("started", "waited", "blocked_since")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.waited = 0.0
+        self.blocked_since: float | None = None
 
 
 class StageRuntime:
@@ -141,6 +148,7 @@ class StageRuntime:
         self.finished = False
         self.busy_seconds: deque[tuple[float, float]] = deque(maxlen=512)
         self._thread_calls: set[Future[Any]] = set()
+        self._active: set[_BatchClock] = set()
 
     # ----------------------------------------------------------------- workers
     @property
@@ -229,17 +237,21 @@ class StageRuntime:
             self.items_in += len(batch)
             self.in_flight += len(batch)
             self.busy += 1
-            started = time.monotonic()
+            clock = _BatchClock(time.monotonic())
+            self._active.add(clock)
             try:
-                await self._process(batch)
+                await self._process(batch, clock)
             except QueueClosed:
                 return
             finally:
+                self._active.discard(clock)
                 self.busy -= 1
                 self.in_flight -= len(batch)
-                elapsed = time.monotonic() - started
-                self.latency.add(elapsed)
-                self.busy_seconds.append((started, elapsed))
+                # Time spent waiting for room downstream is not this stage's work:
+                # it would make every stage upstream of the bottleneck look busy.
+                working = time.monotonic() - clock.started - clock.waited
+                self.latency.add(working)
+                self.busy_seconds.append((clock.started, working))
 
     # --------------------------------------------------------------- a batch
     async def _call(self, batch: list[Any]) -> Sequence[Any] | StageOutput:
@@ -255,7 +267,7 @@ class StageRuntime:
         self.errors += 1
         self.last_error = _describe_error(exc)
 
-    async def _process(self, batch: list[Any]) -> None:
+    async def _process(self, batch: list[Any], clock: _BatchClock) -> None:
         policy = self.spec.retry
         try:
             result = await policy.call(lambda: self._call(batch), self._on_retry)
@@ -275,8 +287,8 @@ class StageRuntime:
                 # Split so one bad item does not sink its neighbours.
                 middle = len(batch) // 2
                 log.debug("stage %s: batch of %d failed (%s); splitting", self.name, len(batch), exc)
-                await self._process(batch[:middle])
-                await self._process(batch[middle:])
+                await self._process(batch[:middle], clock)
+                await self._process(batch[middle:], clock)
                 return
             self._dead_letter(batch[0], exc, policy.attempts if policy.is_retryable(exc) else 1)
             return
@@ -286,16 +298,19 @@ class StageRuntime:
             outputs, skipped = result, 0
         self.skipped += skipped
         self.pipeline._count_skipped(skipped)
-        await self._emit(outputs, consumed=len(batch), skipped=skipped)
+        await self._emit(outputs, skipped, clock)
 
-    async def _emit(self, outputs: Sequence[Any], consumed: int, skipped: int) -> None:
+    async def _emit(self, outputs: Sequence[Any], skipped: int, clock: _BatchClock) -> None:
         done_weight = skipped
         if self.next is not None:
             self.blocked += 1
+            clock.blocked_since = time.monotonic()
             try:
                 await self.next.queue.put_many(outputs)
             finally:
                 self.blocked -= 1
+                clock.waited += time.monotonic() - clock.blocked_since
+                clock.blocked_since = None
         else:
             self.pipeline._count_loaded(len(outputs))
         self.items_out += len(outputs)
@@ -345,13 +360,16 @@ class StageRuntime:
     def utilisation(self, now: float, window: float = 5.0) -> float:
         """Fraction of worker time spent on batches over the last ``window`` seconds."""
         workers = max(1, self.workers)
+        since = now - window
         busy = 0.0
-        for started, elapsed in self.busy_seconds:
-            end = started + elapsed
-            if end < now - window:
-                continue
-            busy += end - max(started, now - window)
-        return busy / (workers * window)
+        for started, working in self.busy_seconds:
+            end = started + working
+            if end > since:
+                busy += end - max(started, since)
+        for clock in self._active:  # batches still running count too
+            end = clock.blocked_since if clock.blocked_since is not None else now
+            busy += max(0.0, end - max(clock.started, since) - clock.waited)
+        return min(1.0, busy / (workers * window))
 
     def snapshot(self, now: float) -> StageSnapshot:
         detail = self.spec.status() if self.spec.status is not None else None
