@@ -420,13 +420,17 @@ class LoadSession:
     # ----------------------------------------------------------------- stages
     def _build_stages(self) -> list[Stage]:
         c = self.config
-        plex_retry = RetryPolicy(attempts=3, initial=0.2, max_wait=5.0)
+        from .sinks.qdrant import TRANSIENT_ERRORS
+        from .sources.plex import PlexSource
+
+        # Only what a retry can fix is retried; anything else splits the batch at once.
+        plex_retry = RetryPolicy(attempts=3, initial=0.2, max_wait=5.0, retry_on=PlexSource.retry_on)
         # Enrichment retries its own HTTP requests and never fails a batch for a
         # service outage (the item goes on, the error recorded on it); what
         # reaches the engine is a bug or a fatal error: no engine-level retry.
         enrich_retry = RetryPolicy(attempts=1)
         embed_retry = RetryPolicy(attempts=2, initial=0.1, max_wait=1.0)
-        upsert_retry = RetryPolicy(attempts=4, initial=0.5, max_wait=10.0)
+        upsert_retry = RetryPolicy(attempts=4, initial=0.5, max_wait=10.0, retry_on=TRANSIENT_ERRORS)
         queue = c.queue_size
 
         def title_of(item: Any) -> str:
