@@ -254,6 +254,18 @@ class LoaderApp(App[int]):
             config, self._restart_with = self._restart_with, None
             self.start_load(config)
 
+    def _next_step_note(self) -> str:
+        """A hint under the progress panel once a run has ended."""
+        if self.running or self.result is None:
+            return ""
+        snapshot = getattr(self.result, "snapshot", None)
+        # The state store's count covers earlier runs too; the snapshot's, this run.
+        waiting = getattr(self.result, "failed_waiting", 0) or (snapshot.failed if snapshot is not None else 0)
+        if waiting:
+            noun = "item" if waiting == 1 else "items"
+            return f"{waiting:,} failed {noun} waiting for a retry: press r"
+        return "press s to search the collection, q to quit"
+
     def _announce_result(self) -> None:
         result = self.result
         snapshot = getattr(result, "snapshot", None)
@@ -328,9 +340,9 @@ class LoaderApp(App[int]):
         """Fill the header (secrets must already be masked by the caller)."""
         self.query_one(SourceHeader).show(source, target, collection, profile)
 
-    def show_snapshot(self, snapshot: PipelineSnapshot, phase: str | None = None) -> None:
+    def show_snapshot(self, snapshot: PipelineSnapshot, phase: str | None = None, note: str = "") -> None:
         """Render ``snapshot`` on every panel (the poll calls this; so can tests)."""
-        self.query_one(OverallPanel).show(snapshot, phase)
+        self.query_one(OverallPanel).show(snapshot, phase, note)
         names = {stage.name: stage for stage in snapshot.stages}
         for panel in self.query(StagePanel):
             stage = names.get(panel.stage)
@@ -364,7 +376,7 @@ class LoaderApp(App[int]):
             snapshot = getattr(self.result, "snapshot", None)
         if snapshot is not None:
             shown_phase = phase if phase in ENDED_PHASES or phase in PREPARING_PHASES else None
-            self.show_snapshot(snapshot, shown_phase)
+            self.show_snapshot(snapshot, shown_phase, self._next_step_note())
         if phase != self._last_phase:
             self._last_phase = phase
             self.refresh_bindings()

@@ -84,7 +84,8 @@ class OverallPanel(Vertical):
         yield ProgressBar(total=None, show_eta=False, id="overall-bar")
         yield Static(id="overall-stats")
 
-    def show(self, snapshot: PipelineSnapshot, phase: str | None = None) -> None:
+    def show(self, snapshot: PipelineSnapshot, phase: str | None = None, note: str = "") -> None:
+        """Render ``snapshot``; ``note`` goes in the panel's bottom border (e.g. what to do next)."""
         bar = self.query_one("#overall-bar", ProgressBar)
         if snapshot.total:
             bar.update(total=max(snapshot.total, snapshot.done), progress=snapshot.done)
@@ -102,6 +103,8 @@ class OverallPanel(Vertical):
             (fmt.count(snapshot.skipped), "bold"),
             "  failed ",
             (fmt.count(snapshot.failed), "bold" if not snapshot.failed else "bold reverse"),
+            "  in flight ",
+            (fmt.count(snapshot.in_flight), "bold"),
             "  │ elapsed ",
             (fmt.duration(snapshot.elapsed), "bold"),
             "  ",
@@ -111,6 +114,7 @@ class OverallPanel(Vertical):
         )
         self.query_one("#overall-stats", Static).update(text)
         self.set_class(snapshot.failed > 0, "-has-failures")
+        self.border_subtitle = note
 
 
 class StagePanel(Vertical, can_focus=True):

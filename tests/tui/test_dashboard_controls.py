@@ -240,3 +240,33 @@ async def test_search_screen_lists_hits(sim_app):
         await pilot.press("escape")
         assert not isinstance(app.screen, SearchScreen)
         await pilot.press("q")
+
+
+async def test_drain_finishes_what_is_queued_and_takes_nothing_new(sim_app):
+    app = sim_app(items=100_000, delay=0.01)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _running(app) and app.session.snapshot().done > 0, what="items flowing")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: not app.running, what="the drain to finish")
+        result = app.result
+        assert result.state == "drained"
+        snap = result.snapshot
+        assert snap.done < 100_000
+        # Everything that entered the pipeline came out of it: nothing was dropped.
+        assert snap.stage("ingest").items_in == snap.done
+        assert app.outcome_code() == EXIT_OK
+        await pilot.press("q")
+    assert app.return_code == EXIT_OK
+
+
+async def test_actions_that_need_a_running_load_are_disabled_after_it(sim_app):
+    app = sim_app(items=30, delay=0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.result is not None, what="the run to finish")
+        assert app.check_action("toggle_pause", ()) is None
+        assert app.check_action("cancel_load", ()) is None
+        assert app.check_action("retry_failed", ()) is True
+        await pilot.press("p", "c")  # nothing to pause or cancel: no dialog, no crash
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "press s to search" in app.query_one("#overall").border_subtitle
+        await pilot.press("q")

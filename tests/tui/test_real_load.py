@@ -188,6 +188,7 @@ async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo
             assert first.failed == letters[0].weight > 0
             assert first.loaded == 60 - first.failed
             assert app.outcome_code() == EXIT_FAILED_ITEMS
+            assert "waiting for a retry: press r" in app.query_one("#overall").border_subtitle
             demo.set_faults("plex")  # the server recovers
             await pilot.press("r")
             await wait_for(pilot, lambda: app.result is not None and app.session.config.retry_failed, timeout=120, what="the retry run")
