@@ -436,7 +436,14 @@ class LoaderApp(App[int]):
 
     def action_search(self) -> None:
         session = self.session
-        search = session.search if session is not None else None
+        if session is not None:
+            search = session.search
+        else:
+            from functools import partial
+
+            from ..load import search_collection
+
+            search = partial(search_collection, self.config)
         collection = getattr(self.config, "collection", "")
         self.push_screen(SearchScreen(search, collection))
 

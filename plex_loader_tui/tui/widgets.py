@@ -112,7 +112,9 @@ class OverallPanel(Vertical):
             "  │ ",
             (state, "bold"),
         )
-        self.query_one("#overall-stats", Static).update(text)
+        # Fixed-size boxes (see app.tcss): skip the layout pass a plain update() asks for,
+        # which is what makes a 4 Hz refresh costly while embedding holds the GIL.
+        self.query_one("#overall-stats", Static).update(text, layout=False)
         self.set_class(snapshot.failed > 0, "-has-failures")
         self.border_subtitle = note
 
@@ -170,7 +172,7 @@ class StagePanel(Vertical, can_focus=True):
         label = STATE_LABELS.get(stage.state, stage.state)
         if stage.detail and stage.state in ("rate-limited", "running"):
             label = f"{label} · {stage.detail}"
-        self.query_one(".stage-state", Static).update(label)
+        self.query_one(".stage-state", Static).update(label, layout=False)
         self.border_subtitle = "◆ bottleneck" if bottleneck else ""
         self.set_class(bottleneck, "-bottleneck")
         self.set_class(stage.state in WAITING_STATES, "-waiting")
@@ -178,7 +180,7 @@ class StagePanel(Vertical, can_focus=True):
         self.set_class(stage.errors > 0, "-errors")
         capacity = max(1, stage.queue_capacity)
         self.query_one(".queue-bar", ProgressBar).update(total=capacity, progress=min(stage.queue_depth, capacity))
-        self.query_one(".queue-count", Static).update(f"{stage.queue_depth}/{stage.queue_capacity}")
+        self.query_one(".queue-count", Static).update(f"{stage.queue_depth}/{stage.queue_capacity}", layout=False)
         numbers = Text.assemble(
             "workers ",
             (f"{stage.busy_workers}/{stage.workers}", "bold"),
@@ -197,7 +199,7 @@ class StagePanel(Vertical, can_focus=True):
             "  errors ",
             (fmt.count(stage.errors), "bold"),
         )
-        self.query_one(".stage-numbers", Static).update(numbers)
+        self.query_one(".stage-numbers", Static).update(numbers, layout=False)
         # A fresh list each time: Sparkline only redraws when ``data`` is reassigned.
         # Sparkline scales from the data's minimum; a leading 0 pins the baseline at
         # zero so a steady rate reads as steady, and an idle stage draws a flat line.
