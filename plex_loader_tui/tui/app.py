@@ -59,6 +59,9 @@ KEYMAP_FILE_NAME = "keymap.toml"
 #: How long a quit waits for a cancelled load to wind down before leaving anyway.
 QUIT_GRACE_SECONDS = 15.0
 
+#: Actions that only make sense with the dashboard itself on screen.
+_DASHBOARD_ONLY = frozenset({"search", "edit_focused", "focus_stage", "focus_errors", "profile"})
+
 EXIT_OK = 0
 EXIT_FAILED_ITEMS = 1
 EXIT_FATAL = 3
@@ -383,6 +386,10 @@ class LoaderApp(App[int]):
 
     # --------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # (Textual already keeps app keys away from a modal dialog; the search
+        # screen is a full screen, so its dashboard-only keys are switched off here.)
+        if isinstance(self.screen, SearchScreen) and action in _DASHBOARD_ONLY:
+            return False
         running = self.running
         if action in ("toggle_pause", "drain", "cancel_load"):
             return True if running and self.session is not None and self.session.phase not in PREPARING_PHASES else None

@@ -270,3 +270,27 @@ async def test_actions_that_need_a_running_load_are_disabled_after_it(sim_app):
         assert not isinstance(app.screen, ConfirmScreen)
         assert "press s to search" in app.query_one("#overall").border_subtitle
         await pilot.press("q")
+
+
+async def test_dashboard_keys_do_not_fire_behind_a_dialog_or_the_search_screen(sim_app):
+    from plex_loader_tui.tui.screens import SearchScreen
+
+    app = sim_app(items=100_000, delay=0.01)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _running(app), what="the load to start")
+        await pilot.press("3", "e")
+        dialog = app.screen
+        assert isinstance(dialog, StageEditScreen)
+        await pilot.press("tab", "tab")  # focus off the inputs, onto the buttons
+        await pilot.press("o", "p", "s")
+        assert app.screen is dialog
+        assert not app.session.paused
+        await pilot.press("escape")
+        await pilot.press("s")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        await pilot.press("tab")  # onto the hits table
+        await pilot.press("s", "o")
+        assert app.screen is search
+        await pilot.press("escape", "ctrl+c")
+    assert app.return_code == EXIT_CANCELLED
