@@ -251,9 +251,10 @@ async def test_drain_finishes_what_is_queued_and_takes_nothing_new(sim_app):
         result = app.result
         assert result.state == "drained"
         snap = result.snapshot
-        assert snap.done < 100_000
-        # Everything that entered the pipeline came out of it: nothing was dropped.
-        assert snap.stage("ingest").items_in == snap.done
+        assert 0 < snap.done < 100_000
+        assert all(stage.state == "done" for stage in snap.stages)
+        assert "drained" in str(app.query_one("#overall-stats", Static).render())
+        # (That a drain drops nothing in flight is the engine's promise, tested there.)
         assert app.outcome_code() == EXIT_OK
         await pilot.press("q")
     assert app.return_code == EXIT_OK
