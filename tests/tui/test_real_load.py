@@ -199,3 +199,54 @@ async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo
     finally:
         demo.set_faults("plex")
     assert app.return_code == EXIT_OK
+
+
+async def test_on_a_demo_load_a_bad_batch_size_is_refused_and_a_saved_profile_loads_back(builtin_demo_config):
+    from textual.widgets import Input
+
+    from plex_loader_tui.profiles import ProfileStore
+    from plex_loader_tui.tui.screens import ProfileScreen, StageEditScreen
+
+    import dataclasses
+
+    # Slower than the other demo tests: every edit below must land while the load still runs.
+    config = dataclasses.replace(builtin_demo_config, demo_latency_ms=250)
+    app = LoaderApp(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.session is not None and app.session.snapshot() is not None, timeout=60, what="the pipeline")
+        session = app.session
+        await pilot.press("3", "e")
+        assert isinstance(app.screen, StageEditScreen)
+        app.screen.query_one("#edit-batch", Input).value = "0"
+        await pilot.press("enter")
+        assert isinstance(app.screen, StageEditScreen)  # refused, still open
+        assert session.pipeline.batch_size("embed") == 8
+        app.screen.query_one("#edit-batch", Input).value = "12"
+        app.screen.query_one("#edit-workers", Input).value = "2"
+        await pilot.press("enter")
+        assert session.pipeline.batch_size("embed") == 12 and session.pipeline.workers("embed") == 2
+        await pilot.press("2", "+", "+")  # enrich 2 → 4
+        assert session.pipeline.workers("enrich") == 4
+        assert app.running, "the load ended too early for this test"
+        await pilot.press("o")
+        assert isinstance(app.screen, ProfileScreen)
+        app.screen.query_one("#profile-name", Input).value = "tuned-demo"
+        await pilot.click("#profile-save")
+        values = ProfileStore(config.config_dir).load("tuned-demo")
+        assert values["enrich_workers"] == 4
+        assert values["embed_workers"] == 2 and values["embed_batch_size"] == 12
+        assert values["ingest_batch_size"] == 20  # the Plex page size, not the engine's pages per batch
+        assert values["demo"] is True
+        await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the load to finish")
+        await pilot.press("o")
+        app.screen.query_one("#profile-select").value = "tuned-demo"
+        await pilot.click("#profile-load")
+        await wait_for(pilot, lambda: app.session is not session and app.session.snapshot() is not None, timeout=60, what="the run with the profile")
+        second = app.session
+        assert second.config.profile == "tuned-demo"
+        assert second.pipeline.workers("enrich") == 4
+        assert second.pipeline.batch_size("embed") == 12
+        await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the second run")
+        assert app.result.snapshot.skipped == 60  # nothing changed since the first run
+        await pilot.press("q")
+    assert app.return_code == EXIT_OK
