@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
+
+log = logging.getLogger(__name__)
 
 
 def duration(seconds: float | None) -> str:

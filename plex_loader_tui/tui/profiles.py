@@ -95,11 +95,17 @@ def config_with_profile(
             stages[spec.stage][key.partition("_")[2]] = value
         else:
             fields[key] = value
-    # The demo switch and a Plex URL exclude each other; the profile's choice wins over a default.
-    if fields.get("plex_url") and config.demo and _overridable(config, "demo"):
-        fields["demo"] = False
-    if fields.get("demo") and config.plex_url and _overridable(config, "plex_url"):
-        fields["plex_url"] = None
+    # Settings that exclude each other: as in resolve_config, the higher layer wins.
+    for first, second in (("demo", "plex_url"), ("qdrant_path", "qdrant_url")):
+        for mine, theirs in ((first, second), (second, first)):
+            if fields.get(mine) and getattr(config, theirs) and theirs not in fields:
+                if _overridable(config, theirs):
+                    fields[theirs] = False if theirs == "demo" else None
+                    origins[theirs] = DEFAULT_ORIGIN
+                else:  # the other one came from a flag or the environment: it stays
+                    log.info("profile %s: %s ignored, %s wins", name, mine, config.origin(theirs))
+                    del fields[mine]
+                    origins[mine] = config.origins.get(mine, DEFAULT_ORIGIN)
     return dataclasses.replace(
         config,
         **fields,

@@ -8,10 +8,13 @@ simulated stages this way while the real session is exercised end to end).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..pipeline.metrics import PipelineSnapshot
+
+log = logging.getLogger(__name__)
 
 #: Phases in which the session is still preparing (the loading indicator shows).
 PREPARING_PHASES = frozenset({"starting", "connecting", "loading-models"})
