@@ -582,13 +582,13 @@ def _dispatch(command: str, args: argparse.Namespace, environ: Mapping[str, str]
         return _run_profiles(args, environ)
     config = resolve_config(args, environ, None, command=command)
     secrets = secrets + config.secret_values()
-    if command == "search":
-        setup_logging(config)
-        return _guard(lambda: _run_search(config, args.query, args.limit), secrets)
-    # load / retry-failed: the dashboard owns the terminal, so it gets only the log file.
-    # Headless: the console carries the progress lines, so it shows only warnings
-    # unless the user asked for a level; the log file keeps the full --log-level.
+    # The console carries the results (search hits, progress lines), so it shows
+    # only warnings unless the user asked for a level; the log file keeps the
+    # full --log-level. The dashboard owns the terminal: it gets only the log file.
     level_given = config.origins.get("log_level", DEFAULT_ORIGIN) != DEFAULT_ORIGIN
+    if command == "search":
+        setup_logging(config, console_level=None if level_given else "WARNING")
+        return _guard(lambda: _run_search(config, args.query, args.limit), secrets)
     setup_logging(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")
     logger.debug("effective config: %s", config.masked())

@@ -64,7 +64,10 @@ DEFAULT_STAGES: Mapping[str, StageConfig] = MappingProxyType(
     {
         "ingest": StageConfig(workers=2, batch_size=200),
         "enrich": StageConfig(workers=8, batch_size=20),
-        "embed": StageConfig(workers=2, batch_size=16),
+        # Measured (bench/bench_embed.py, bench/bench_load.py): one single-threaded ONNX
+        # call per worker and one worker per core; batch 8 pads least (CPU per text:
+        # 32.5 ms at 8, 34.8 at 16, 39.2 at 64, and 600+ MB of RSS at 64).
+        "embed": StageConfig(workers=2, batch_size=8),
         "upsert": StageConfig(workers=1, batch_size=64),
     }
 )

@@ -173,8 +173,8 @@ class LoadSession:
 
     @property
     def qdrant_path(self) -> Path:
-        c = self.config
-        return Path(c.qdrant_path) if c.qdrant_path else Path(c.data_dir) / "qdrant"
+        return _qdrant_path(self.config)
+
 
     @property
     def target_id(self) -> str:
@@ -302,49 +302,36 @@ class LoadSession:
             self._set_phase("connecting", "starting the built-in demo server")
             await asyncio.to_thread(self._start_demo)
 
-        self._set_phase("connecting", f"Plex at {self._plex_settings().url}")
+        from .embed.stage import Embedder
         from .sources.plex import PlexSource
 
-        self._plex = PlexSource(self._plex_settings())
-        self._server_info = await asyncio.to_thread(self._plex.connect)
-        self.info = SessionInfo(
-            source=self._describe_source(self._server_info),
-            target=self._describe_target(),
-            collection=config.collection,
-            profile=config.profile,
+        # Loading the models (CPU, ~1-2 s) overlaps with connecting to Plex (network).
+        models_future = asyncio.ensure_future(
+            asyncio.to_thread(_load_models, config) if self._models is None else _ready(self._models)
         )
-
-        self._set_phase("loading-models", f"{config.dense_model} + {config.sparse_model}")
-        from .embed.models import ModelSettings, load_models
-        from .embed.stage import Embedder
-
-        self._models = await asyncio.to_thread(
-            load_models,
-            ModelSettings(
-                dense_model=config.dense_model,
-                sparse_model=config.sparse_model,
-                onnx_threads=config.onnx_threads,
-            ),
-        )
-        info = self._models.describe()
+        try:
+            self._set_phase("connecting", f"Plex at {self._plex_settings().url}")
+            self._plex = PlexSource(self._plex_settings())
+            self._server_info = await asyncio.to_thread(self._plex.connect)
+            self.info = SessionInfo(
+                source=self._describe_source(self._server_info),
+                target=self._describe_target(),
+                collection=config.collection,
+                profile=config.profile,
+            )
+            self._set_phase("loading-models", f"{config.dense_model} + {config.sparse_model}")
+        except BaseException:
+            # Wait for the loading thread even when connecting failed (no thread
+            # may outlive the run), and report the connection error, not its.
+            await asyncio.gather(models_future, return_exceptions=True)
+            raise
+        models = self._models = await models_future
+        info = models.describe()
         self._model_names = "|".join(info.names)
-        self._embedder = Embedder(self._models, model_names=info.names)
+        self._embedder = Embedder(models, model_names=info.names)
 
         self._set_phase("connecting", self._describe_target())
-        from .sinks.qdrant import QdrantSettings, QdrantSink
-
-        self._sink = QdrantSink(
-            QdrantSettings(
-                path=None if config.qdrant_url else self.qdrant_path,
-                url=config.qdrant_url,
-                api_key=config.qdrant_api_key,
-                prefer_grpc=config.qdrant_grpc,
-                collection=config.collection,
-            ),
-            dense_dim=self._models.dense_dim,
-            dense_model=info.names[0],
-            sparse_model=info.names[1],
-        )
+        self._sink = _make_sink(config, models, self.qdrant_path)
         await asyncio.to_thread(self._sink.connect)
         created = await asyncio.to_thread(self._sink.ensure_collection)
 
@@ -655,6 +642,41 @@ class LoadSession:
         return await search_collection(self.config, query, limit, session=self)
 
 
+async def _ready(value: Any) -> Any:
+    return value
+
+
+def _load_models(config: RunConfig) -> Any:
+    from .embed.models import ModelSettings, load_models
+
+    return load_models(
+        ModelSettings(dense_model=config.dense_model, sparse_model=config.sparse_model, onnx_threads=config.onnx_threads)
+    )
+
+
+def _make_sink(config: RunConfig, models: Any, qdrant_path: Path) -> Any:
+    """A Qdrant sink for the configured target, sized for ``models``."""
+    from .sinks.qdrant import QdrantSettings, QdrantSink
+
+    names = models.describe().names
+    return QdrantSink(
+        QdrantSettings(
+            path=None if config.qdrant_url else qdrant_path,
+            url=config.qdrant_url,
+            api_key=config.qdrant_api_key,
+            prefer_grpc=config.qdrant_grpc,
+            collection=config.collection,
+        ),
+        dense_dim=models.dense_dim,
+        dense_model=names[0],
+        sparse_model=names[1],
+    )
+
+
+def _qdrant_path(config: RunConfig) -> Path:
+    return Path(config.qdrant_path) if config.qdrant_path else Path(config.data_dir) / "qdrant"
+
+
 def _as_int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -679,38 +701,22 @@ async def search_collection(
 
 
 def _search_once(config: RunConfig, query: str, limit: int, session: LoadSession | None) -> list[SearchHit]:
-    from .embed.models import ModelSettings, load_models
     from .embed.stage import Embedder
     from .search import hybrid_search
-    from .sinks.qdrant import CollectionMissingError, QdrantSettings, QdrantSink
+    from .sinks.qdrant import CollectionMissingError
 
     models = session._models if session is not None and session._models is not None else None
     if models is None:
-        models = load_models(
-            ModelSettings(dense_model=config.dense_model, sparse_model=config.sparse_model, onnx_threads=config.onnx_threads)
-        )
+        models = _load_models(config)
         if session is not None:
-            session._models = models
-    names = models.describe().names
-    path = None if config.qdrant_url else (Path(config.qdrant_path) if config.qdrant_path else Path(config.data_dir) / "qdrant")
-    sink = QdrantSink(
-        QdrantSettings(
-            path=path,
-            url=config.qdrant_url,
-            api_key=config.qdrant_api_key,
-            prefer_grpc=config.qdrant_grpc,
-            collection=config.collection,
-        ),
-        dense_dim=models.dense_dim,
-        dense_model=names[0],
-        sparse_model=names[1],
-    )
+            session._models = models  # the next search reuses them
+    sink = _make_sink(config, models, _qdrant_path(config))
     sink.connect()
     try:
         if not sink.client.collection_exists(config.collection):
             raise CollectionMissingError(
                 f"collection {config.collection!r} does not exist in {sink.settings.location}: run a load first"
             )
-        return hybrid_search(sink, None, Embedder(models, model_names=names), query, limit)
+        return hybrid_search(sink, None, Embedder(models), query, limit)
     finally:
         sink.close()

@@ -18,15 +18,6 @@ from .text import build_payload, build_text, content_hash, point_id
 
 logger = logging.getLogger(__name__)
 
-#: Defaults chosen with bench/bench_embed.py on the 2-core build machine: one
-#: single-threaded ONNX session call per worker, one worker per core. Two ONNX
-#: threads per call cost ~45% more CPU per document (thread spinning and
-#: sync), and 2 workers x 2 threads oversubscribes the cores. Small batches pad
-#: less (texts are padded to the longest in the batch): 8 used the least CPU
-#: per document, 64 about 20% more.
-DEFAULT_EMBED_WORKERS = 2
-DEFAULT_EMBED_BATCH_SIZE = 8
-DEFAULT_ONNX_THREADS = 1
 
 
 @dataclass(frozen=True, slots=True)
