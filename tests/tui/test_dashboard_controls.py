@@ -139,7 +139,7 @@ async def test_a_clean_finish_exits_0(sim_app):
 async def test_a_fatal_error_is_shown_then_quit_exits_3_with_the_secret_masked(sim_app, run_config):
     app = sim_app(items=1000, delay=0.0, fatal_after=20)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, FatalErrorScreen), what="the fatal error dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, FatalErrorScreen) and bool(app.screen.query("#fatal-message")), what="the fatal error dialog")
         message = str(app.screen.query_one("#fatal-message", Static).render())
         assert "Qdrant rejected the API key (403)" in message
         assert app.fatal_message is not None

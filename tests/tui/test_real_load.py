@@ -105,12 +105,15 @@ async def test_raising_enrich_workers_2_to_6_during_a_demo_load(builtin_demo_con
         await wait_for(pilot, lambda: app.session is not None and app.session.snapshot() is not None, timeout=60, what="the pipeline")
         session = app.session
         assert session.pipeline.workers("enrich") == 2
+        # Paused, the load cannot finish under us while we tune it.
+        await pilot.press("p")
         await pilot.press("2")
         for _ in range(4):
             await pilot.press("+")
         assert session.pipeline.workers("enrich") == 6
         panel = app.query_one("#stage-enrich", StagePanel)
         await wait_for(pilot, lambda: "/6" in str(panel.query_one(".stage-numbers", Static).render()), what="the panel")
+        await pilot.press("p")
         await wait_for(pilot, lambda: app.result is not None, timeout=120, what="the load to finish")
         assert app.result.state == "finished"
         assert app.result.snapshot.loaded + app.result.snapshot.skipped == 60
@@ -158,7 +161,7 @@ async def test_a_refused_token_is_shown_masked_and_quitting_exits_3(demo, demo_c
     config = dataclasses.replace(demo_config, plex_token=secret)
     app = LoaderApp(config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, FatalErrorScreen), timeout=60, what="the fatal error dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, FatalErrorScreen) and bool(app.screen.query("#fatal-message")), timeout=60, what="the fatal error dialog")
         message = str(app.screen.query_one("#fatal-message", Static).render())
         assert "401" in message or "token" in message.lower()
         assert secret not in message
@@ -207,14 +210,12 @@ async def test_on_a_demo_load_a_bad_batch_size_is_refused_and_a_saved_profile_lo
     from plex_loader_tui.profiles import ProfileStore
     from plex_loader_tui.tui.screens import ProfileScreen, StageEditScreen
 
-    import dataclasses
-
-    # Slower than the other demo tests: every edit below must land while the load still runs.
-    config = dataclasses.replace(builtin_demo_config, demo_latency_ms=250)
+    config = builtin_demo_config
     app = LoaderApp(config)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session is not None and app.session.snapshot() is not None, timeout=60, what="the pipeline")
         session = app.session
+        await pilot.press("p")  # hold the load while we edit it
         await pilot.press("3", "e")
         assert isinstance(app.screen, StageEditScreen)
         app.screen.query_one("#edit-batch", Input).value = "0"
@@ -227,11 +228,11 @@ async def test_on_a_demo_load_a_bad_batch_size_is_refused_and_a_saved_profile_lo
         assert session.pipeline.batch_size("embed") == 12 and session.pipeline.workers("embed") == 2
         await pilot.press("2", "+", "+")  # enrich 2 → 4
         assert session.pipeline.workers("enrich") == 4
-        assert app.running, "the load ended too early for this test"
         await pilot.press("o")
         assert isinstance(app.screen, ProfileScreen)
         app.screen.query_one("#profile-name", Input).value = "tuned-demo"
         await pilot.click("#profile-save")
+        await pilot.press("p")
         values = ProfileStore(config.config_dir).load("tuned-demo")
         assert values["enrich_workers"] == 4
         assert values["embed_workers"] == 2 and values["embed_batch_size"] == 12
