@@ -503,7 +503,9 @@ class LoaderApp(App[int]):
         if edit is None:
             return
         workers, batch = self._current_settings(edit.stage)
-        live = self.running and self.session is not None and self.session.snapshot() is not None
+        snapshot = self.session.snapshot() if self.running and self.session is not None else None
+        # Only a pipeline that still moves items can take a change; otherwise it is for the next run.
+        live = snapshot is not None and snapshot.state in ("running", "paused", "draining")
         try:
             if live:
                 assert self.session is not None

@@ -295,3 +295,24 @@ async def test_dashboard_keys_do_not_fire_behind_a_dialog_or_the_search_screen(s
         assert app.screen is search
         await pilot.press("escape", "ctrl+c")
     assert app.return_code == EXIT_CANCELLED
+
+
+async def test_loading_a_profile_while_models_load_restarts_with_it(sim_app, run_config):
+    ProfileStore(run_config.config_dir).save("wide", {"enrich_workers": 7})
+    app = sim_app(items=100_000, delay=0.01, hold_models=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.sessions) and app.sessions[0].phase == "loading-models", what="model loading")
+        await pilot.press("o")
+        assert isinstance(app.screen, ProfileScreen)
+        assert not app.screen.query_one("#profile-load").disabled  # nothing has been loaded yet
+        app.screen.query_one("#profile-select").value = "wide"
+        await pilot.click("#profile-load")
+        await wait_for(pilot, lambda: len(app.sessions) == 2, what="the restart")
+        assert app.sessions[0].phase == "cancelled"
+        second = app.sessions[1]
+        second.models_ready.set()
+        await wait_for(pilot, lambda: second.pipeline is not None, what="the new pipeline")
+        assert second.config.profile == "wide"
+        assert second.pipeline.workers("enrich") == 7
+        await pilot.press("ctrl+c")
+    assert app.return_code == EXIT_CANCELLED
