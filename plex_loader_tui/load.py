@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,8 +141,6 @@ class LoadSession:
         self._tracker = _ListingTracker()
         self._enrich_incomplete = 0
         self._model_names = ""
-        self._phase_listeners: list[Callable[[str, str], None]] = []
-        self._prepared = asyncio.Event()
         # Ingest and upsert run in worker threads; this guards what they share.
         self._lock = threading.Lock()
         self._fingerprints: dict[str, str] = {}
@@ -174,7 +171,6 @@ class LoadSession:
     @property
     def qdrant_path(self) -> Path:
         return _qdrant_path(self.config)
-
 
     @property
     def target_id(self) -> str:
@@ -217,7 +213,7 @@ class LoadSession:
             self._pipeline.resume()
 
     def drain(self) -> None:
-        """Finish what is queued and stop; before the pipeline exists, stop at once."""
+        """Finish the batches in flight, take nothing new, stop (before the load starts: stop at once)."""
         self._drain_requested = True
         if self._pipeline is not None:
             self._pipeline.drain()
@@ -250,9 +246,6 @@ class LoadSession:
             return self._state.failed_count()
         except Exception:  # noqa: BLE001 - a count for display only
             return 0
-
-    async def wait_prepared(self) -> None:
-        await self._prepared.wait()
 
     # ---------------------------------------------------------------------- run
     async def run(self) -> LoadResult:
@@ -290,7 +283,6 @@ class LoadSession:
                 raise type(exc)(message) from None
             raise
         finally:
-            self._prepared.set()
             await self._close()
 
     async def _prepare(self) -> Any:
@@ -346,7 +338,7 @@ class LoadSession:
         self._state = await asyncio.to_thread(StateStore.open, db_path)
         self._text_version = TEXT_VERSION
 
-        from .enrich import EnrichSettings, Enricher
+        from .enrich import EnrichSettings, Enricher, default_cache_path
 
         self._enricher = Enricher(
             EnrichSettings(
@@ -356,7 +348,8 @@ class LoadSession:
                 tmdb_rate=config.tmdb_rate,
                 imdb_rate=config.imdb_rate,
                 timeout=config.http_timeout,
-                cache_path=db_path.with_name(db_path.stem + ".http-cache.sqlite"),
+                # One cache for every target: TMDb/IMDb answers do not depend on where points go.
+                cache_path=default_cache_path(Path(config.data_dir)),
                 cache_ttl=config.cache_ttl_days * 86400.0,
             )
         )
@@ -365,7 +358,6 @@ class LoadSession:
         plan = await asyncio.to_thread(self._plex.plan)
         for page in plan.pages:
             self._tracker.pages_expected[page.section_key] = self._tracker.pages_expected.get(page.section_key, 0) + 1
-        self._prepared.set()
         return plan
 
     def _plex_settings(self) -> Any:
@@ -619,14 +611,11 @@ class LoadSession:
         return deleted
 
     async def _close(self) -> None:
-        for closer in (
-            getattr(self._enricher, "aclose", None),
-        ):
-            if closer is not None:
-                try:
-                    await closer()
-                except Exception:  # noqa: BLE001 - best effort on the way out
-                    log.debug("closing enricher failed", exc_info=True)
+        if self._enricher is not None:
+            try:
+                await self._enricher.aclose()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                log.debug("closing the enricher failed", exc_info=True)
         for obj in (self._sink, self._state, self._demo):
             if obj is None:
                 continue
