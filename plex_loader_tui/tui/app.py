@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 import time
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -169,13 +169,15 @@ class LoaderApp(App[int]):
                 timeout=12,
             )
         wanted = getattr(self.config, "theme", None) or theme_files.load_state(self._config_dir).theme
-        for name in (wanted, theme_files.DEFAULT_THEME):
-            if name and name in self.available_themes:
-                self.theme = name
-                break
-        else:
-            if wanted:
-                log.warning("theme %r is not available; keeping %s", wanted, self.theme)
+        if wanted and wanted not in self.available_themes:
+            log.warning("theme %r is not available", wanted)
+            self.notify(
+                f"No theme named {wanted!r}; using {theme_files.DEFAULT_THEME}. "
+                "Ctrl+P → 'Change theme' lists the ones there are.",
+                severity="warning",
+            )
+            wanted = None
+        self.theme = wanted or theme_files.DEFAULT_THEME
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted:

@@ -84,11 +84,21 @@ async def test_the_chosen_theme_is_remembered_for_the_next_start(run_config):
         assert again.theme == "plex-day"
 
 
-async def test_an_unknown_remembered_theme_falls_back_to_the_default(run_config):
+async def test_an_unknown_remembered_theme_falls_back_to_the_default_and_says_so(run_config):
     themes.save_state(run_config.config_dir, themes.DashboardState(theme="gone-theme"))
     app = LoaderApp(run_config, autostart=False)
     async with app.run_test(size=SIZE):
         assert app.theme == themes.DEFAULT_THEME
+        assert any("gone-theme" in n.message for n in app._notifications)
+
+
+async def test_the_theme_setting_wins_over_the_remembered_one(run_config):
+    import dataclasses
+
+    themes.save_state(run_config.config_dir, themes.DashboardState(theme="plex-day"))
+    app = LoaderApp(dataclasses.replace(run_config, theme="textual-light"), autostart=False)
+    async with app.run_test(size=SIZE):
+        assert app.theme == "textual-light"
 
 
 def test_a_broken_state_file_reads_as_defaults(tmp_path: Path):
