@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .fingerprint import source_fingerprint
 from .models import EmbeddedPoint, EnrichedItem, SourceItem
 from .pipeline import DeadLetter, FatalError, Pipeline, PipelineSnapshot, RetryPolicy, Stage, StageOutput
+from .pipeline.control import PipelineControls
 from .secrets import mask, redact
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class _ListingTracker:
         ]
 
 
-class LoadSession:
+class LoadSession(PipelineControls):
     """One load of a Plex library into Qdrant (see the module docstring)."""
 
     def __init__(self, config: RunConfig) -> None:
@@ -183,45 +184,14 @@ class LoadSession:
         log.debug("%s%s", phase, f": {detail}" if detail else "")
 
     # ------------------------------------------------------------------ control
-    def snapshot(self) -> PipelineSnapshot | None:
-        return self._pipeline.snapshot() if self._pipeline is not None else None
-
-    @property
-    def pipeline(self) -> Pipeline | None:
-        return self._pipeline
-
-    def set_workers(self, stage: str, n: int) -> None:
-        if self._pipeline is None:
-            raise ValueError("the load has not started yet")
-        self._pipeline.set_workers(stage, n)
-
-    def set_batch_size(self, stage: str, n: int) -> None:
-        if self._pipeline is None:
-            raise ValueError("the load has not started yet")
-        self._pipeline.set_batch_size(stage, n)
-
-    @property
-    def paused(self) -> bool:
-        return self._pipeline is not None and self._pipeline.paused
-
-    def pause(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.pause()
-
-    def resume(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.resume()
-
     def drain(self) -> None:
         """Finish the batches in flight, take nothing new, stop (before the load starts: stop at once)."""
         self._drain_requested = True
-        if self._pipeline is not None:
-            self._pipeline.drain()
+        super().drain()
 
     def cancel(self) -> None:
         self._cancelled = True
-        if self._pipeline is not None:
-            self._pipeline.cancel()
+        super().cancel()
 
     def stage_settings(self) -> dict[str, StageConfig]:
         """Live worker counts and batch sizes (what a saved profile should hold)."""

@@ -5,6 +5,7 @@ batch, joined by bounded queues, each with a resizable worker pool, a retry
 policy and a dead-letter route.
 """
 
+from .control import PipelineControls
 from .engine import Pipeline, PipelineResult
 from .errors import ConfigError, DeadLetter, FatalError
 from .metrics import PipelineSnapshot, StageSnapshot
@@ -18,6 +19,7 @@ __all__ = [
     "DeadLetter",
     "FatalError",
     "Pipeline",
+    "PipelineControls",
     "PipelineResult",
     "PipelineSnapshot",
     "RetryPolicy",
