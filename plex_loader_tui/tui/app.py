@@ -9,13 +9,16 @@ embedding threads keep the CPU busy.
 
 Exit codes (``run_dashboard``): 0 finished (or drained) with no failed items,
 1 finished with failed items, 3 a fatal error stopped the load, 130 the load
-was cancelled (``c``, quitting mid-run, or Ctrl+C).
+was cancelled (``c``, quitting mid-run, or Ctrl+C), 143 SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import signal
+import threading
 import time
 import tomllib
 from collections.abc import Sequence
@@ -66,6 +69,7 @@ EXIT_OK = 0
 EXIT_FAILED_ITEMS = 1
 EXIT_FATAL = 3
 EXIT_CANCELLED = 130
+EXIT_TERMINATED = 143
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class LoaderApp(App[int]):
         #: ``time.perf_counter()`` of the last tuning change applied (for latency measurements).
         self.last_tune_at: float = 0.0
         self.theme_errors: tuple[str, ...] = ()
+        self._sigterm_installed = False
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -146,6 +151,7 @@ class LoaderApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._install_sigterm()
         self._load_themes()
         self._load_keymap()
         self.query_one(PhaseBar).display = False
@@ -153,6 +159,27 @@ class LoaderApp(App[int]):
         self.set_interval(POLL_INTERVAL, self._poll, name="poll-snapshot")
         if self._autostart:
             self.start_load()
+
+    def _install_sigterm(self) -> None:
+        """SIGTERM (``kill``, a service manager) stops the load and restores the terminal: exit 143."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may take signals (tests run apps elsewhere too)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):  # not on this platform / loop
+            return
+        self._sigterm_installed = True
+
+    def _on_sigterm(self) -> None:
+        log.warning("SIGTERM: cancelling the load and leaving the dashboard")
+        self._stop_then_exit(EXIT_TERMINATED)
+
+    def on_unmount(self) -> None:
+        if self._sigterm_installed:
+            try:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
     # ---------------------------------------------------------------- themes
     def _load_themes(self) -> None:

@@ -140,3 +140,16 @@ def test_ctrl_c_during_a_load_exits_130_cleanly(tmp_path: Path, demo: DemoServer
         _assert_clean_exit(term)
     finally:
         demo.set_faults("tmdb", latency_ms=0)
+
+
+def test_sigterm_during_a_load_exits_143_cleanly(tmp_path: Path, demo: DemoServer):
+    demo.set_faults("tmdb", latency_ms=300)
+    try:
+        argv, env = _command(tmp_path, demo, demo.token)
+        term = Terminal(argv, env, tmp_path)
+        term.expect("│ running")
+        term.proc.send_signal(signal.SIGTERM)
+        assert term.wait() == 143
+        _assert_clean_exit(term)
+    finally:
+        demo.set_faults("tmdb", latency_ms=0)
