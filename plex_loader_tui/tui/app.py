@@ -545,7 +545,10 @@ class LoaderApp(App[int]):
                     tuned = StageTuning(edit.workers, tuned.batch_size)
                 if edit.batch_size != batch:
                     self.session.set_batch_size(edit.stage, edit.batch_size)
-                    tuned = StageTuning(tuned.workers, edit.batch_size)
+                    # The engine's ingest batch counts listing pages; the setting a
+                    # profile keeps for ingest is the Plex page size, so it is not recorded.
+                    if edit.stage != "ingest":
+                        tuned = StageTuning(tuned.workers, edit.batch_size)
                 self._tuned[edit.stage] = tuned
             else:
                 # No pipeline to change: the values apply to the next run.
