@@ -18,3 +18,25 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.05)
+
+
+class Settled:
+    """True once no worker was busy and nothing moved over ``looks`` looks in a row.
+
+    A worker that was already waiting on its queue when the pause came may take
+    the last batch its upstream hands over, so "idle once" is not yet "stopped".
+    """
+
+    def __init__(self, session, looks: int = 5) -> None:
+        self.session = session
+        self.looks = looks
+        self.previous: tuple[int, ...] | None = None
+        self.streak = 0
+
+    def __call__(self) -> bool:
+        snap = self.session.snapshot()
+        moved = tuple(s.items_in for s in snap.stages)
+        idle = all(s.busy_workers == 0 for s in snap.stages)
+        self.streak = self.streak + 1 if idle and moved == self.previous else 0
+        self.previous = moved
+        return self.streak >= self.looks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from helpers import wait_for
+from helpers import Settled, wait_for
 from textual.widgets import Input, Static
 
 from plex_loader_tui.pipeline.stage import MAX_BATCH_SIZE
@@ -77,11 +77,7 @@ async def test_pause_stops_items_flowing_and_resume_restarts_them(sim_app):
         await pilot.press("p")
         assert session.paused
         # Batches already in flight finish; then nothing may move.
-        await wait_for(
-            pilot,
-            lambda: all(s.busy_workers == 0 for s in session.snapshot().stages),
-            what="in-flight batches to finish",
-        )
+        await wait_for(pilot, Settled(session), what="in-flight batches to finish")
         done = session.snapshot().done
         moved = [s.items_in for s in session.snapshot().stages]
         await pilot.pause(0.5)  # several poll ticks and many batch times of nothing

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import wait_for
+from helpers import Settled, wait_for
 from textual.widgets import Static
 
 from plex_loader_tui.config import RunConfig, StageConfig
@@ -52,28 +52,6 @@ def demo_config(tmp_path: Path, demo: DemoServer) -> RunConfig:
             "upsert": StageConfig(1, 16),
         },
     )
-
-
-class Settled:
-    """True once no worker was busy and nothing moved over ``looks`` looks in a row.
-
-    A worker that was already waiting on its queue when the pause came may take
-    the last batch its upstream hands over, so "idle once" is not yet "stopped".
-    """
-
-    def __init__(self, session, looks: int = 5) -> None:
-        self.session = session
-        self.looks = looks
-        self.previous: tuple[int, ...] | None = None
-        self.streak = 0
-
-    def __call__(self) -> bool:
-        snap = self.session.snapshot()
-        moved = tuple(s.items_in for s in snap.stages)
-        idle = all(s.busy_workers == 0 for s in snap.stages)
-        self.streak = self.streak + 1 if idle and moved == self.previous else 0
-        self.previous = moved
-        return self.streak >= self.looks
 
 
 def _stage_threads() -> list[str]:
