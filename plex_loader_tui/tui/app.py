@@ -90,7 +90,7 @@ class LoaderApp(App[int]):
 
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause taking new batches, or resume"),
-        Binding("d", "drain", "Drain", id="drain", tooltip="Finish what is queued, take nothing new"),
+        Binding("d", "drain", "Drain", id="drain", tooltip="Finish the batches in flight, take nothing new, stop"),
         Binding("c", "cancel_load", "Cancel", id="cancel", tooltip="Stop the load now (asks first)"),
         Binding("r", "retry_failed", "Retry", id="retry", tooltip="After the run: retry the failed items"),
         Binding("e", "edit_focused", "Tune", id="edit-stage", tooltip="Edit the focused stage's workers and batch size"),
@@ -442,7 +442,7 @@ class LoaderApp(App[int]):
         if self.session is None or not self.running:
             return
         self.session.drain()
-        self.notify("Draining: finishing what is queued, taking nothing new.", timeout=4)
+        self.notify("Draining: finishing the batches in flight; queued items are left for the next run.", timeout=4)
         self._poll()
 
     def action_cancel_load(self) -> None:

@@ -22,7 +22,7 @@ class LoaderCommands(Provider):
         app: LoaderApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Pause / resume the load", "Stop taking new batches, or carry on", app.action_toggle_pause),
-            ("Drain the load", "Finish what is queued, take nothing new, then stop", app.action_drain),
+            ("Drain the load", "Finish the batches in flight, take nothing new, then stop", app.action_drain),
             ("Cancel the load", "Stop now (asks first); unfinished items load next run", app.action_cancel_load),
             ("Retry failed items", "After the run: start a new run over the dead letters", app.action_retry_failed),
             ("Search the collection", "Run a hybrid query and see the hits", app.action_search),
