@@ -248,6 +248,7 @@ class LoaderApp(App[int]):
             self._show_fatal(exc)
             return
         self.session = session
+        self._show_planned(config)
         self._tuned = {}
         self._shown_info = None
         self._last_phase = None
@@ -367,6 +368,14 @@ class LoaderApp(App[int]):
         target = getattr(config, "qdrant_location", None) or getattr(config, "qdrant_url", None) or ""
         source = getattr(config, "plex_url", None) or ("built-in demo server" if getattr(config, "demo", False) else "")
         self.show_info(source, f"Qdrant {target}" if target else "", getattr(config, "collection", ""), getattr(config, "profile", None))
+
+    def _show_planned(self, config: Any) -> None:
+        for panel in self.query(StagePanel):
+            try:
+                planned = config.stage(panel.stage)
+            except (AttributeError, KeyError):
+                continue
+            panel.show_planned(planned.workers, planned.batch_size)
 
     def show_info(self, source: str, target: str, collection: str, profile: str | None) -> None:
         """Fill the header (secrets must already be masked by the caller)."""

@@ -164,6 +164,15 @@ class StagePanel(Vertical, can_focus=True):
     def action_change_batch(self, factor: float) -> None:
         self.post_message(self.TuneRequested(self.stage, batch_factor=factor))
 
+    def show_planned(self, workers: int, batch_size: int) -> None:
+        """Before the pipeline exists: the settings the stage will start with."""
+        self._shown = None
+        self.query_one(".stage-state", Static).update(STATE_LABELS["idle"], layout=False)
+        self.query_one(".stage-numbers", Static).update(
+            Text.assemble("workers ", (f"–/{workers}", "bold"), "  batch ", (str(batch_size), "bold")),
+            layout=False,
+        )
+
     def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
         # Unchanged since the last poll (an idle or finished stage): skip the redraw.
         if self._shown == (stage, bottleneck):

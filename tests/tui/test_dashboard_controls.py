@@ -163,6 +163,8 @@ async def test_ctrl_c_during_model_loading_exits_130(sim_app):
         await wait_for(pilot, lambda: bool(app.sessions), what="a session")
         session = app.sessions[0]
         await wait_for(pilot, lambda: session.phase == "loading-models", what="model loading")
+        enrich_numbers = str(app.query_one("#stage-enrich .stage-numbers", Static).render())
+        assert "–/2" in enrich_numbers and "batch 8" in enrich_numbers  # planned settings, before the pipeline
         phase_text = app.query_one("#phase-text", Static)
         await wait_for(pilot, lambda: "Loading embedding models" in str(phase_text.render()), what="the indicator text")
         assert app.query_one("#phase").display
