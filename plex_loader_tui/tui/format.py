@@ -39,6 +39,7 @@ def latency(seconds: float | None) -> str:
 
 
 def count(n: int) -> str:
+    """A count with thousands separators."""
     return f"{n:,}"
 
 

@@ -158,6 +158,7 @@ class DashboardState:
 
 
 def state_path(config_dir: Path) -> Path:
+    """The dashboard's state file under ``config_dir``."""
     return Path(config_dir) / STATE_FILE_NAME
 
 
