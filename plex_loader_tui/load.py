@@ -193,14 +193,28 @@ class LoadSession(PipelineControls):
         self._cancelled = True
         super().cancel()
 
+    def set_batch_size(self, stage: str, n: int) -> None:
+        if stage == "ingest":
+            # The engine's ingest unit is one listing page; the page size itself
+            # was fixed when the listing was planned.
+            raise ValueError(
+                "the Plex page size is fixed once the listing is planned: set --plex-chunk-size before the run"
+            )
+        super().set_batch_size(stage, n)
+
     def stage_settings(self) -> dict[str, StageConfig]:
-        """Live worker counts and batch sizes (what a saved profile should hold)."""
+        """Live worker counts and batch sizes (what a saved profile should hold).
+
+        For ingest the batch size is the Plex page size, as in the config.
+        """
         from .config import StageConfig
 
         settings = {}
         for name in STAGES:
             configured = self.config.stage(name)
-            if self._pipeline is not None:
+            if name == "ingest" and self._pipeline is not None:
+                settings[name] = StageConfig(workers=self._pipeline.workers(name), batch_size=configured.batch_size)
+            elif self._pipeline is not None:
                 settings[name] = StageConfig(
                     workers=self._pipeline.workers(name), batch_size=self._pipeline.batch_size(name)
                 )

@@ -234,6 +234,9 @@ class StageRuntime:
                 return
             if not batch:
                 continue
+            if not pipeline._paused.is_set():
+                # Paused while this worker waited for items: hold the batch, do not process it.
+                await pipeline._paused.wait()
             self.items_in += len(batch)
             self.in_flight += len(batch)
             self.busy += 1

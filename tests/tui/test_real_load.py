@@ -103,7 +103,10 @@ async def test_raising_enrich_workers_2_to_6_during_a_demo_load(builtin_demo_con
 
 
 async def test_pause_and_cancel_a_demo_load(builtin_demo_config):
-    app = LoaderApp(builtin_demo_config)
+    import dataclasses
+
+    # Large enough that the load is still running when cancel arrives after the resume.
+    app = LoaderApp(dataclasses.replace(builtin_demo_config, demo_items=400))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
             pilot,
