@@ -16,7 +16,7 @@ from typing import Any
 
 from plex_loader_tui.config import RunConfig, StageConfig
 from plex_loader_tui.load import SessionInfo
-from plex_loader_tui.pipeline import FatalError, Pipeline, PipelineSnapshot, RetryPolicy, Stage
+from plex_loader_tui.pipeline import FatalError, Pipeline, PipelineControls, PipelineSnapshot, RetryPolicy, Stage
 
 STAGES = ("ingest", "enrich", "embed", "upsert")
 
@@ -40,7 +40,7 @@ class SimHit:
     payload: dict[str, Any]
 
 
-class SimSession:
+class SimSession(PipelineControls):
     """See the module docstring. ``delay`` is the seconds each batch takes in every stage."""
 
     def __init__(
@@ -125,44 +125,11 @@ class SimSession:
         return SimResult(result.state, result.duration, result.snapshot)
 
     # -------------------------------------------------------------- control
-    @property
-    def pipeline(self) -> Pipeline | None:
-        return self._pipeline
-
-    def snapshot(self) -> PipelineSnapshot | None:
-        return self._pipeline.snapshot() if self._pipeline is not None else None
-
-    def set_workers(self, stage: str, n: int) -> None:
-        if self._pipeline is None:
-            raise ValueError("the load has not started yet")
-        self._pipeline.set_workers(stage, n)
-
-    def set_batch_size(self, stage: str, n: int) -> None:
-        if self._pipeline is None:
-            raise ValueError("the load has not started yet")
-        self._pipeline.set_batch_size(stage, n)
-
-    @property
-    def paused(self) -> bool:
-        return self._pipeline is not None and self._pipeline.paused
-
-    def pause(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.pause()
-
-    def resume(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.resume()
-
-    def drain(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.drain()
-
+    # snapshot, set_workers, set_batch_size, pause, resume, drain: PipelineControls.
     def cancel(self) -> None:
         self._cancelled = True
         self.models_ready.set()
-        if self._pipeline is not None:
-            self._pipeline.cancel()
+        super().cancel()
 
     def stage_settings(self) -> dict[str, StageConfig]:
         if self._pipeline is None:
