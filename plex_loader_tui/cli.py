@@ -32,7 +32,6 @@ from plex_loader_tui.config import (
     FLAG_NAME_PREFIX,
     GROUPS,
     SECRET_SETTINGS,
-    SETTINGS,
     SETTINGS_BY_NAME,
     RunConfig,
     Setting,

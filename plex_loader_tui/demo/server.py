@@ -1019,7 +1019,7 @@ class _PlexRoutes:
         movie = key == DemoLibrary.MOVIE_SECTION
         title = "Movies" if movie else "TV Shows"
         return (
-            f"<Directory"
+            "<Directory"
             + _attrs(
                 (
                     ("allowSync", 1),
