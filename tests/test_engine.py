@@ -468,3 +468,66 @@ async def test_snapshot_reports_bottleneck_and_eta_while_running() -> None:
     assert snap.eta is not None and snap.eta > 0
     assert snap.stage("quick").state == "backpressure"
     assert snap.throughput > 0
+
+
+async def test_a_batch_still_failing_transiently_after_its_retries_is_dead_lettered_whole_not_split() -> None:
+    calls = 0
+
+    async def down(batch: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        raise ConnectionError("server unreachable")
+
+    pipeline = Pipeline([Stage("sink", down, batch_size=8, retry=FAST_RETRY)], range(8))
+    result = await pipeline.run()
+    assert calls == FAST_RETRY.attempts  # one batch, its retries, no splitting
+    assert sorted(d.item for d in result.dead_letters) == list(range(8))
+    assert all(d.attempts == FAST_RETRY.attempts for d in result.dead_letters)
+
+
+async def test_unfinished_and_in_flight_count_library_items_not_units_of_work() -> None:
+    """A listing page stands for its items: a cancel reports the items, not the pages."""
+    started = asyncio.Event()
+
+    async def pages(batch: list[int]) -> list[int]:
+        started.set()
+        await asyncio.sleep(3600)
+        return batch
+
+    pipeline = Pipeline(
+        [Stage("ingest", pages, workers=2, weight=lambda page: 100)], range(10), total=1000
+    )
+    run = asyncio.create_task(pipeline.run())
+    await started.wait()
+    assert pipeline.snapshot().in_flight == 1000  # 2 pages held by workers + 8 queued
+    pipeline.cancel()
+    result = await run
+    assert result.unfinished == 1000
+
+
+async def test_a_batch_taken_while_paused_is_held_and_reported_when_cancelled() -> None:
+    gate = asyncio.Event()
+    processed: list[int] = []
+
+    async def first(batch: list[int]) -> list[int]:
+        await gate.wait()
+        return batch
+
+    async def second(batch: list[int]) -> list[int]:
+        processed.extend(batch)
+        return batch
+
+    pipeline = Pipeline([Stage("first", first), Stage("second", second)], range(1))
+    run = asyncio.create_task(pipeline.run())
+    await asyncio.sleep(0)
+    while pipeline.snapshot().stage("first").busy_workers == 0:
+        await asyncio.sleep(0.001)
+    pipeline.pause()
+    gate.set()  # the item reaches "second", whose worker is already waiting for it
+    while pipeline.snapshot().stage("second").items_in == 0:
+        await asyncio.sleep(0.001)
+    assert processed == []  # held, not processed, while paused
+    assert pipeline.snapshot().in_flight == 1
+    pipeline.cancel()
+    result = await run
+    assert result.unfinished == 1 and processed == []

@@ -87,12 +87,12 @@ class Pipeline:
         self._loaded = 0
         self._skipped = 0
         self._failed = 0
-        self._sourced = 0
         self._rate = RateMeter()
         self._started = 0.0
         self._ended: float | None = None
         self._unfinished = 0
-        self._pulled = 0  # items taken from the source
+        self._held: list[Any] = []  # taken from the source, not queued yet
+        self._held_base: int | None = None
         self._stopped = False
         self._build()
 
@@ -163,7 +163,7 @@ class Pipeline:
             if self._source_task is not None:
                 self._source_task.cancel()
             for stage in self._stages:
-                self._unfinished += len(stage.queue.drop_all())
+                self._unfinished += stage.weigh(stage.queue.drop_all())
             self._stages[0].queue.close()
 
     def cancel(self) -> None:
@@ -203,7 +203,7 @@ class Pipeline:
             self._stop_everything()
             await self._source_join()
             # Items the feeder took from the source but never queued (drain/cancel).
-            self._unfinished += self._pulled - self._stages[0].queue.total_put
+            self._unfinished += self._stages[0].weigh(self._held_back())
             for stage in self._stages:
                 await stage.join()
             for stage in self._stages:
@@ -230,31 +230,26 @@ class Pipeline:
         if self._source_task is not None and not self._source_task.done():
             self._source_task.cancel()
         for stage in self._stages:
-            self._unfinished += len(stage.queue) + stage.in_flight
+            self._unfinished += stage.queued_weight() + stage.in_flight
             stage.queue.abort()
             stage.cancel()
 
     async def _feed(self) -> None:
         """Move items from the source into the first stage's queue, in chunks."""
         first = self._stages[0]
-        chunk: list[Any] = []
         try:
             if isinstance(self._source, AsyncIterable):
                 async for item in self._source:
-                    self._pulled += 1
-                    chunk.append(item)
-                    if len(chunk) >= SOURCE_CHUNK:
-                        await self._put_source_chunk(chunk)
-                        chunk = []
+                    self._held.append(item)
+                    if len(self._held) >= SOURCE_CHUNK:
+                        await self._put_held()
             else:
                 for item in self._source:
-                    self._pulled += 1
-                    chunk.append(item)
-                    if len(chunk) >= SOURCE_CHUNK:
-                        await self._put_source_chunk(chunk)
-                        chunk = []
-            if chunk:
-                await self._put_source_chunk(chunk)
+                    self._held.append(item)
+                    if len(self._held) >= SOURCE_CHUNK:
+                        await self._put_held()
+            if self._held:
+                await self._put_held()
         except QueueClosed:
             return
         except asyncio.CancelledError:
@@ -264,11 +259,19 @@ class Pipeline:
             return
         first.queue.close()
 
-    async def _put_source_chunk(self, chunk: list[Any]) -> None:
+    async def _put_held(self) -> None:
+        """Queue the chunk taken from the source (waiting while paused or full)."""
         if not self._paused.is_set():
             await self._paused.wait()
-        await self._stages[0].queue.put_many(chunk)
-        self._sourced += len(chunk)
+        queue = self._stages[0].queue
+        self._held_base = queue.total_put
+        await queue.put_many(self._held)
+        self._held, self._held_base = [], None
+
+    def _held_back(self) -> list[Any]:
+        """Items taken from the source that a drain or cancel kept from being queued."""
+        put = self._stages[0].queue.total_put - self._held_base if self._held_base is not None else 0
+        return self._held[put:]
 
     # ------------------------------------------------- callbacks from stages
     def _stage_finished(self, stage: StageRuntime) -> None:
@@ -319,7 +322,7 @@ class Pipeline:
         eta = None
         if self._total is not None and throughput > 0 and self.state in ("running", "draining"):
             eta = max(0.0, (self._total - done) / throughput)
-        in_flight = sum(len(s.queue) + s.in_flight for s in self._stages) if self._ended is None else 0
+        in_flight = sum(s.queued_weight() + s.in_flight for s in self._stages) if self._ended is None else 0
         return PipelineSnapshot(
             state=self.state,
             elapsed=elapsed,

@@ -75,6 +75,10 @@ class BatchQueue:
         self._release(self._getters)
         self._release(self._putters)
 
+    def items(self) -> list[Any]:
+        """A copy of what is queued now (for accounting; the queue is unchanged)."""
+        return list(self._items)
+
     def drop_all(self) -> list[Any]:
         items = list(self._items)
         self._items.clear()

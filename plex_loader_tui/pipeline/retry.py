@@ -24,16 +24,20 @@ class RetryPolicy:
     """How a stage retries a failed batch before splitting it.
 
     ``retry_on`` lists the exception types that are worth another try
-    (timeouts, 5xx, connection resets). Anything else is treated as a data
-    problem: no retry, the batch is split at once. ``fatal`` lists extra types
-    that stop the run, beside :class:`FatalError`.
+    (timeouts, 5xx, connection resets; by default ``OSError``, which covers
+    connection errors and timeouts). A batch still failing with one of them
+    after every attempt is dead-lettered whole: the service is down, and
+    splitting would only multiply the waiting. Anything else is treated as a
+    data problem: no retry, the batch is split at once so one bad item does
+    not sink its neighbours. ``fatal`` lists extra types that stop the run,
+    beside :class:`FatalError`.
     """
 
     attempts: int = 3
     initial: float = 0.1
     max_wait: float = 5.0
     jitter: float = 0.1
-    retry_on: tuple[type[BaseException], ...] = (Exception,)
+    retry_on: tuple[type[BaseException], ...] = (OSError,)
     fatal: tuple[type[BaseException], ...] = ()
 
     def is_fatal(self, exc: BaseException) -> bool:

@@ -197,6 +197,14 @@ class StageRuntime:
         validate_batch_size(self.name, n)
         self.batch_size = n
 
+    def weigh(self, items: Sequence[Any]) -> int:
+        """How many library items ``items`` stand for (a listing page: its size)."""
+        weight = self.spec.weight
+        return sum(weight(item) for item in items) if weight is not None else len(items)
+
+    def queued_weight(self) -> int:
+        return self.weigh(self.queue.items()) if self.spec.weight is not None else len(self.queue)
+
     def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -234,11 +242,13 @@ class StageRuntime:
                 return
             if not batch:
                 continue
-            if not pipeline._paused.is_set():
-                # Paused while this worker waited for items: hold the batch, do not process it.
-                await pipeline._paused.wait()
+            weight = self.weigh(batch)
             self.items_in += len(batch)
-            self.in_flight += len(batch)
+            self.in_flight += weight
+            if not pipeline._paused.is_set():
+                # Paused while this worker waited for items: hold the batch (still
+                # counted in flight, so a cancel reports it), do not process it.
+                await pipeline._paused.wait()
             self.busy += 1
             clock = _BatchClock(time.monotonic())
             self._active.add(clock)
@@ -249,7 +259,7 @@ class StageRuntime:
             finally:
                 self._active.discard(clock)
                 self.busy -= 1
-                self.in_flight -= len(batch)
+                self.in_flight -= weight
                 # Time spent waiting for room downstream is not this stage's work:
                 # it would make every stage upstream of the bottleneck look busy.
                 working = time.monotonic() - clock.started - clock.waited
@@ -286,14 +296,20 @@ class StageRuntime:
                 raise
             self.errors += 1
             self.last_error = _describe_error(exc)
+            if policy.is_retryable(exc):
+                # Still failing after every retry: the service is down, not the data
+                # bad. Splitting would only multiply the retries (and the waiting).
+                for item in batch:
+                    self._dead_letter(item, exc, policy.attempts)
+                return
             if len(batch) > 1:
-                # Split so one bad item does not sink its neighbours.
+                # A data error: split so one bad item does not sink its neighbours.
                 middle = len(batch) // 2
                 log.debug("stage %s: batch of %d failed (%s); splitting", self.name, len(batch), exc)
                 await self._process(batch[:middle], clock)
                 await self._process(batch[middle:], clock)
                 return
-            self._dead_letter(batch[0], exc, policy.attempts if policy.is_retryable(exc) else 1)
+            self._dead_letter(batch[0], exc, 1)
             return
         if isinstance(result, StageOutput):
             outputs, skipped = result.items, result.skipped

@@ -586,11 +586,18 @@ class StateStore:
                 rows,
             )
 
-    def mark_loaded(self, records: Iterable[LoadedRecord]) -> None:
+    def mark_loaded(
+        self,
+        records: Iterable[LoadedRecord],
+        failures: Iterable[tuple[str, str, str, str, str, str]] = (),
+    ) -> None:
         """Record items whose points Qdrant has confirmed, in one transaction.
 
         Call it only after the upsert is confirmed: ``loaded`` must mean "in
         the collection". It clears any dead letter (error, stage, attempts).
+        ``failures`` (as for :meth:`mark_failed_many`) are recorded in the same
+        transaction: items that are in the collection but still need work
+        (e.g. enrichment that failed) must never be left looking complete.
         """
         now = time.time()
         rows = [
@@ -608,7 +615,8 @@ class StateStore:
             )
             for r in records
         ]
-        if not rows:
+        failed_rows = _failed_rows(failures)
+        if not rows and not failed_rows:
             return
         with self._write() as conn:
             conn.executemany(
@@ -623,6 +631,8 @@ class StateStore:
                 "  loaded_at = excluded.loaded_at, updated = excluded.updated",
                 rows,
             )
+            if failed_rows:
+                conn.executemany(_FAILED_SQL, failed_rows)
 
     def mark_failed(
         self,
@@ -646,29 +656,33 @@ class StateStore:
         Each tuple is ``(key, point_id, title, stage, error, section_key)``, as
         the arguments of :meth:`mark_failed`.
         """
-        now = time.time()
-        rows = [
-            (key, point_id, section_key, title, error[:MAX_ERROR_CHARS], stage, now, now)
-            for key, point_id, title, stage, error, section_key in failures
-        ]
+        rows = _failed_rows(failures)
         if not rows:
             return
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO items (key, point_id, section_key, title, status, attempts, "
-                "  last_error, error_stage, first_seen, updated) "
-                "VALUES (?, ?, ?, ?, 'failed', 1, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET "
-                "  point_id = excluded.point_id, status = 'failed', attempts = attempts + 1, "
-                "  last_error = excluded.last_error, error_stage = excluded.error_stage, "
-                "  updated = excluded.updated, "
-                # A failure report may come from a stage that no longer knows the
-                # title or section; keep what we had rather than blanking it.
-                "  title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END, "
-                "  section_key = CASE WHEN excluded.section_key = '' THEN section_key "
-                "    ELSE excluded.section_key END",
-                rows,
-            )
+            conn.executemany(_FAILED_SQL, rows)
+
+    def points_in_use(self, point_ids: Iterable[str], excluding: Iterable[str]) -> set[str]:
+        """Which of ``point_ids`` some item outside ``excluding`` (keys) still maps to.
+
+        Point ids are shared on purpose (the same ``plex://`` guid in two
+        libraries or on two servers is one point); deleting one item must not
+        delete a point another item still needs.
+        """
+        wanted = list(dict.fromkeys(point_ids))
+        if not wanted:
+            return set()
+        skip = set(excluding)
+        in_use: set[str] = set()
+        with self._read() as conn:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                for key, point_id in conn.execute(
+                    f"SELECT key, point_id FROM items WHERE point_id IN ({marks})", chunk
+                ):
+                    if key not in skip:
+                        in_use.add(point_id)
+        return in_use
 
     def delete(self, keys: Iterable[str]) -> int:
         """Forget items (after their points were deleted); return how many were known."""
@@ -681,6 +695,30 @@ class StateStore:
                 marks = ",".join("?" * len(chunk))
                 deleted += conn.execute(f"DELETE FROM items WHERE key IN ({marks})", chunk).rowcount
         return deleted
+
+
+_FAILED_SQL = (
+    "INSERT INTO items (key, point_id, section_key, title, status, attempts, "
+    "  last_error, error_stage, first_seen, updated) "
+    "VALUES (?, ?, ?, ?, 'failed', 1, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "  point_id = excluded.point_id, status = 'failed', attempts = attempts + 1, "
+    "  last_error = excluded.last_error, error_stage = excluded.error_stage, "
+    "  updated = excluded.updated, "
+    # A failure report may come from a stage that no longer knows the
+    # title or section; keep what we had rather than blanking it.
+    "  title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END, "
+    "  section_key = CASE WHEN excluded.section_key = '' THEN section_key "
+    "    ELSE excluded.section_key END"
+)
+
+
+def _failed_rows(failures: Iterable[tuple[str, str, str, str, str, str]]) -> list[tuple]:
+    now = time.time()
+    return [
+        (key, point_id, section_key, title, error[:MAX_ERROR_CHARS], stage, now, now)
+        for key, point_id, title, stage, error, section_key in failures
+    ]
 
 
 def _split_sql(script: str) -> list[str]:
