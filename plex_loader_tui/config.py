@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
 
@@ -34,7 +34,7 @@ from plex_loader_tui.pipeline.errors import ConfigError
 
 # The engine's own limits: a config never asks for more than the engine accepts.
 from plex_loader_tui.pipeline.stage import MAX_BATCH_SIZE, MAX_WORKERS
-from plex_loader_tui.secrets import mask, mask_url
+from plex_loader_tui.secrets import SECRET_QUERY_KEYS, mask, mask_url
 
 if TYPE_CHECKING:
     from plex_loader_tui.profiles import ProfileStore
@@ -318,7 +318,43 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 # --------------------------------------------------------------------------
 
 
-def _url_problem(value: str) -> str | None:
+# Where each URL setting's credential belongs instead of inside the URL.
+_CREDENTIAL_HOME = {
+    "plex_url": "pass it with --plex-token / PLEX_TOKEN instead",
+    "qdrant_url": "pass it with --qdrant-api-key / QDRANT_API_KEY instead",
+    "tmdb_base_url": "pass it with --tmdb-api-key / TMDB_API_KEY instead",
+}
+
+
+def _credential_problem(spec: Setting | None, value: str) -> str | None:
+    """Say that a URL carries a credential, naming where it is but never its value.
+
+    Users paste ``http://h:32400/?X-Plex-Token=…`` from Plex's web app; such a
+    URL would travel into logs, summaries and the dashboard header, so it is
+    refused and the secret is sent to its own, masked, setting instead.
+    """
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    where = ""
+    if "@" in parts.netloc:
+        where = "****@ before the host"
+    else:
+        for key, _ in parse_qsl(parts.query, keep_blank_values=True):
+            if key.lower() in SECRET_QUERY_KEYS:
+                where = f"{key}=****"
+                break
+    if not where:
+        return None
+    home = _CREDENTIAL_HOME.get(spec.name if spec else "", "remove it from the URL")
+    return f"holds a credential ({where}); {home}"
+
+
+def _url_problem(value: str, spec: Setting | None = None) -> str | None:
+    credential = _credential_problem(spec, value)
+    if credential:
+        return credential
     try:
         parts = urlsplit(value)
         port = parts.port  # raises ValueError for a port that is not a number
@@ -357,7 +393,7 @@ def check_value(spec: Setting, value: Any) -> str | None:
     if kind in ("int", "optint", "float"):
         return _bounds_problem(spec, value)
     if kind == "url":
-        return _url_problem(value)
+        return _url_problem(value, spec)
     if kind == "name":
         if not _NAME_RE.match(value):
             return (

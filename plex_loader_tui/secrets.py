@@ -32,7 +32,8 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 # Query parameters that carry credentials in the URLs this program talks to:
 # Plex accepts its token as ``X-Plex-Token``, TMDb v3 takes ``api_key``.
-_SECRET_QUERY_KEYS = frozenset({"x-plex-token", "api_key", "apikey", "token", "access_token"})
+#: Lower-case query parameter names whose values are credentials.
+SECRET_QUERY_KEYS = frozenset({"x-plex-token", "api_key", "apikey", "token", "access_token"})
 _SECRET_QUERY_RE = re.compile(
     r"(?i)\b(x-plex-token|api_key|apikey|access_token|token)=(?!\*{4})([^&\s#'\"]+)"
 )
@@ -61,7 +62,7 @@ def mask_url(url: str | None) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
-            [(k, mask(v) if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
+            [(k, mask(v) if k.lower() in SECRET_QUERY_KEYS else v) for k, v in pairs],
             safe="*",
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

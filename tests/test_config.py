@@ -215,16 +215,38 @@ def test_with_stage_returns_a_validated_copy(tmp_path):
 
 def test_masked_and_repr_never_show_secrets(base_env):
     env = {**base_env, "PLEX_TOKEN": TOKEN, "TMDB_API_KEY": TMDB_KEY, "QDRANT_API_KEY": "qdrant-key-XYZ12345"}
-    config = resolve(["--plex-url", "http://u:pa55word99@h:32400/?X-Plex-Token=" + TOKEN,
-                      "--qdrant-url", "https://q:6333"], env)
+    config = resolve(["--plex-url", "http://h:32400/", "--qdrant-url", "https://q:6333"], env)
     masked = config.masked()
     text = json.dumps(masked) + repr(config)
-    for secret in (TOKEN, TMDB_KEY, "qdrant-key-XYZ12345", "pa55word99"):
+    for secret in (TOKEN, TMDB_KEY, "qdrant-key-XYZ12345"):
         assert secret not in text
     assert masked["plex_token"] == "****" + TOKEN[-4:]
     assert masked["stages"]["enrich"] == {"workers": DEFAULT_STAGES["enrich"].workers,
                                           "batch_size": DEFAULT_STAGES["enrich"].batch_size}
     assert set(config.secret_values()) == {TOKEN, TMDB_KEY, "qdrant-key-XYZ12345"}
+
+
+# (argv, extra env, the start of the error, where the credential is)
+CREDENTIAL_URLS = [
+    (["--plex-url", f"http://h:32400/?X-Plex-Token={TOKEN}"], {},
+     "--plex-url: holds a credential (X-Plex-Token=****); pass it with --plex-token / PLEX_TOKEN instead"),
+    (["--plex-url", f"http://me:{TOKEN}@h:32400"], {}, "--plex-url: holds a credential (****@ before the host)"),
+    (["--demo"], {"QDRANT_URL": f"https://q:6333/?api_key={TOKEN}"},
+     "QDRANT_URL: holds a credential (api_key=****); pass it with --qdrant-api-key"),
+    (["--demo", "--tmdb-base-url", f"https://t/3?apikey={TOKEN}&x=1"], {},
+     "--tmdb-base-url: holds a credential (apikey=****); pass it with --tmdb-api-key"),
+    (["--demo", "--imdb-base-url", f"https://i/?access_token={TOKEN}"], {},
+     "--imdb-base-url: holds a credential (access_token=****); remove it from the URL"),
+    (["--demo", "--imdb-base-url", f"https://i/?token={TOKEN}"], {}, "--imdb-base-url: holds a credential (token=****)"),
+]
+
+
+@pytest.mark.parametrize(("argv", "env", "message"), CREDENTIAL_URLS)
+def test_urls_holding_credentials_are_refused_without_echoing_them(argv, env, message, base_env):
+    with pytest.raises(ConfigError) as caught:
+        resolve(argv, {**base_env, **env})
+    assert str(caught.value).startswith(message), str(caught.value)
+    assert TOKEN not in str(caught.value) and TOKEN[-4:] not in str(caught.value)
 
 
 def test_every_profile_setting_has_a_flag_and_an_environment_variable():

@@ -36,7 +36,7 @@ from textual.worker import Worker, WorkerState
 
 from ..pipeline.errors import ConfigError, FatalError
 from ..pipeline.metrics import PipelineSnapshot
-from ..secrets import mask_in_text, redact
+from ..secrets import mask_in_text, mask_url, redact
 from . import themes as theme_files
 from .commands import LoaderCommands
 from .screens import (
@@ -87,6 +87,8 @@ class LoaderApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {LoaderCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    #: Set once the starting theme is chosen; theme changes after that are saved.
+    _theme_settled = False
 
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause taking new batches, or resume"),
@@ -195,19 +197,30 @@ class LoaderApp(App[int]):
                 severity="warning",
                 timeout=12,
             )
+        available = self.available_themes
+        # The bundled themes live outside the package (the top-level themes/ folder):
+        # an install without them still gets a working dashboard, in Textual's own theme.
+        default = theme_files.DEFAULT_THEME
+        if default not in available:
+            log.warning("default theme %r not found in %s; using %s", default,
+                        ", ".join(map(str, self._theme_dirs)), theme_files.FALLBACK_THEME)
+            default = theme_files.FALLBACK_THEME
         wanted = getattr(self.config, "theme", None) or theme_files.load_state(self._config_dir).theme
-        if wanted and wanted not in self.available_themes:
+        if wanted and wanted not in available:
             log.warning("theme %r is not available", wanted)
             self.notify(
-                f"No theme named {wanted!r}; using {theme_files.DEFAULT_THEME}. "
+                f"No theme named {wanted!r}; using {default}. "
                 "Ctrl+P → 'Change theme' lists the ones there are.",
                 severity="warning",
             )
             wanted = None
-        self.theme = wanted or theme_files.DEFAULT_THEME
+        self.theme = wanted or default
+        # From now on a theme change is the operator's choice, worth remembering; the
+        # fallback above is not (it would overwrite a remembered theme on a broken install).
+        self._theme_settled = True
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted:
+        if self._theme_settled:
             theme_files.save_state(self._config_dir, theme_files.DashboardState(theme=theme))
 
     def _load_keymap(self) -> None:
@@ -223,10 +236,20 @@ class LoaderApp(App[int]):
             self.notify(f"{path}: {exc}", title="Key map not loaded", severity="warning")
             return
         table = data.get("keymap", data)
-        keymap = {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, str)}
-        if len(keymap) != len(table):
-            self.notify(f"{path}: every entry must be binding-id = \"keys\"", title="Key map", severity="warning")
-        self.set_keymap(keymap)
+        if not isinstance(table, dict):
+            self.notify(f"{path}: 'keymap' must be a table of binding-id = \"keys\"",
+                        title="Key map not loaded", severity="warning")
+            return
+        keymap = {k: v.strip() for k, v in table.items() if isinstance(v, str) and v.strip()}
+        skipped = sorted(set(table) - set(keymap))
+        if skipped:
+            self.notify(f"{path}: ignored {', '.join(skipped)}: every entry must be binding-id = \"keys\"",
+                        title="Key map", severity="warning")
+        try:
+            self.set_keymap(keymap)
+        except Exception as exc:  # noqa: BLE001 - a user file must never stop the dashboard
+            log.warning("key map %s not applied: %s", path, exc)
+            self.notify(f"{path}: {exc}", title="Key map not loaded", severity="warning")
 
     # ------------------------------------------------------------------- run
     @property
@@ -365,8 +388,9 @@ class LoaderApp(App[int]):
 
     # ------------------------------------------------------------------ poll
     def _show_info_from_config(self, config: Any) -> None:
-        target = getattr(config, "qdrant_location", None) or getattr(config, "qdrant_url", None) or ""
-        source = getattr(config, "plex_url", None) or ("built-in demo server" if getattr(config, "demo", False) else "")
+        target = getattr(config, "qdrant_location", None) or mask_url(getattr(config, "qdrant_url", None))
+        plex_url = getattr(config, "plex_url", None)
+        source = mask_url(plex_url) if plex_url else ("built-in demo server" if getattr(config, "demo", False) else "")
         self.show_info(source, f"Qdrant {target}" if target else "", getattr(config, "collection", ""), getattr(config, "profile", None))
 
     def _show_planned(self, config: Any) -> None:

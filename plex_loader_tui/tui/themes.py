@@ -30,6 +30,9 @@ BUNDLED_THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
 STATE_FILE_NAME = "dashboard-state.toml"
 #: The theme used when nothing was chosen yet.
 DEFAULT_THEME = "plex-night"
+#: Textual's own theme, used when :data:`DEFAULT_THEME` is not there (an install
+#: without the bundled ``themes/`` folder): it is always registered.
+FALLBACK_THEME = "textual-dark"
 
 _COLOUR_KEYS = (
     "primary",

@@ -144,3 +144,67 @@ async def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch, run_config)
         await pilot.pause()
         assert app.no_color
         assert app.query_one("#app-title", Static) is not None
+
+
+async def test_missing_bundled_themes_fall_back_to_a_textual_theme(run_config, tmp_path: Path):
+    # An install without the top-level themes/ folder: nothing registered but Textual's own.
+    empty = tmp_path / "no-themes"
+    empty.mkdir()
+    themes.save_state(run_config.config_dir, themes.DashboardState(theme="plex-day"))
+    app = LoaderApp(run_config, autostart=False, theme_dirs=[empty])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == themes.FALLBACK_THEME
+        assert any("plex-day" in n.message for n in app._notifications)
+    # The fallback is not remembered over the operator's own choice.
+    assert themes.load_state(run_config.config_dir).theme == "plex-day"
+
+
+async def test_a_missing_requested_theme_with_no_bundled_themes_is_reported(run_config, tmp_path: Path):
+    import dataclasses
+
+    app = LoaderApp(dataclasses.replace(run_config, theme="plex-night"), autostart=False, theme_dirs=[tmp_path])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == themes.FALLBACK_THEME
+        notes = [n.message for n in app._notifications]
+        assert any("No theme named 'plex-night'" in m and themes.FALLBACK_THEME in m for m in notes), notes
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ('keymap = "x"\n', "'keymap' must be a table"),
+        ("[keymap]\npause = 3\nquit = \"x\"\n", "ignored pause"),
+        ("pause = [\"space\"]\n", "ignored pause"),
+    ],
+)
+async def test_a_bad_keymap_file_is_reported_and_ignored(run_config, text: str, reported: str):
+    Path(run_config.config_dir).mkdir(parents=True, exist_ok=True)
+    (Path(run_config.config_dir) / "keymap.toml").write_text(text)
+    app = LoaderApp(run_config, autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        notes = [n.message for n in app._notifications if (n.title or "").startswith("Key map")]
+        assert len(notes) == 1 and reported in notes[0], notes
+        assert app.query_one("#stage-enrich", StagePanel) is not None
+
+
+async def test_the_header_masks_credentials_in_the_urls_it_shows(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from plex_loader_tui.tui.widgets import SourceHeader
+
+    secret = "plexTOKENabcdef123456"
+    # RunConfig refuses such URLs; the header masks them anyway, whatever config it is given.
+    config = SimpleNamespace(
+        plex_url=f"http://me:pw-{secret}@h:32400/?X-Plex-Token={secret}", demo=False,
+        qdrant_location=None, qdrant_url=f"https://q:6333/?api_key={secret}", collection="c",
+        profile=None, theme=None, config_dir=tmp_path / "config",
+    )
+    app = LoaderApp(config, autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = str(app.query_one(SourceHeader).render())
+        assert "h:32400" in shown and "q:6333" in shown
+        assert secret not in shown and "****3456" in shown
