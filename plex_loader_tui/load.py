@@ -247,7 +247,13 @@ class LoadSession(PipelineControls):
             result = await self._run_pipeline(plan)
             deleted = 0
             if result.state == "finished" and not self.config.no_delete and not self.config.retry_failed:
-                deleted = await asyncio.to_thread(self._delete_gone)
+                try:
+                    deleted = await asyncio.to_thread(self._delete_gone)
+                except FatalError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the load itself succeeded
+                    # Deleting is idempotent: the next complete run tries again.
+                    log.warning("could not delete the points of items gone from Plex: %s", redact(str(exc), self._secrets()))
             self._set_phase(result.state)
             return LoadResult(
                 state=result.state,
@@ -341,8 +347,14 @@ class LoadSession(PipelineControls):
         self._set_phase("connecting", "listing the libraries")
         plan = await asyncio.to_thread(self._plex.plan)
         for page in plan.pages:
-            self._tracker.pages_expected[page.section_key] = self._tracker.pages_expected.get(page.section_key, 0) + 1
+            section = self._section_id(page.section_key)
+            self._tracker.pages_expected[section] = self._tracker.pages_expected.get(section, 0) + 1
         return plan
+
+    def _section_id(self, section_key: str) -> str:
+        """A section's identity in the state: servers number their sections alike,
+        and several servers may load into one collection."""
+        return f"{self._server_info.machine_identifier}:{section_key}"
 
     def _plex_settings(self) -> Any:
         from .sources.plex import PlexSettings
@@ -391,8 +403,10 @@ class LoadSession(PipelineControls):
         # Enrichment retries its own HTTP requests and never fails a batch for a
         # service outage (the item goes on, the error recorded on it); what
         # reaches the engine is a bug or a fatal error: no engine-level retry.
-        enrich_retry = RetryPolicy(attempts=1)
-        embed_retry = RetryPolicy(attempts=2, initial=0.1, max_wait=1.0)
+        enrich_retry = RetryPolicy(attempts=1, retry_on=())
+        # ONNX inference has no transient failures: an error is an item it cannot
+        # take, so the batch is split at once to isolate it.
+        embed_retry = RetryPolicy(attempts=1, retry_on=())
         upsert_retry = RetryPolicy(attempts=4, initial=0.5, max_wait=10.0, retry_on=TRANSIENT_ERRORS)
         queue = c.queue_size
 
@@ -451,11 +465,16 @@ class LoadSession(PipelineControls):
         items: list[SourceItem] = []
         for page in pages:
             page_items = self._plex.fetch_page(page)
+            section = self._section_id(page.section_key)
             with self._lock:
-                self._tracker.pages_done[page.section_key] += 1
-                self._tracker.seen[page.section_key].update(item.key for item in page_items)
+                self._tracker.pages_done[section] += 1
+                if len(page_items) != page.size:
+                    # The library changed mid-listing: offsets shifted, so an item may
+                    # have slipped past us. Deleting on this listing could drop it.
+                    self._tracker.failed_sections.add(section)
+                self._tracker.seen[section].update(item.key for item in page_items)
                 for item in page_items:
-                    self._item_sections[item.key] = page.section_key
+                    self._item_sections[item.key] = section
             items.extend(page_items)
         if not items:
             return StageOutput([], 0)
@@ -536,12 +555,12 @@ class LoadSession(PipelineControls):
                 incomplete.append(
                     (point.item_key, point.point_id, point.title, "enrich", redact(enrich_error, self._secrets()), section)
                 )
-        self._state.mark_loaded(records)
+        # Items in the collection (searchable with what we have) whose TMDb/IMDb
+        # data is missing after retries stay dead letters, so retry-failed and the
+        # next run enrich them again; one transaction, so a crash cannot leave
+        # them looking complete.
+        self._state.mark_loaded(records, failures=incomplete)
         if incomplete:
-            # In the collection (searchable with what we have), but TMDb/IMDb data
-            # is missing after retries: keep it as a dead letter, so retry-failed
-            # and the next run enrich it again instead of skipping it as unchanged.
-            self._state.mark_failed_many(incomplete)
             with self._lock:
                 self._enrich_incomplete += len(incomplete)
         return list(confirmed)
@@ -552,7 +571,7 @@ class LoadSession(PipelineControls):
     def _on_dead_letter(self, letter: DeadLetter) -> None:
         item = letter.item
         if letter.stage == "ingest":
-            self._tracker.failed_sections.add(getattr(item, "section_key", ""))
+            self._tracker.failed_sections.add(self._section_id(getattr(item, "section_key", "")))
             return
         if isinstance(item, EmbeddedPoint):
             key, point_id, title = item.item_key, item.point_id, item.title
@@ -581,15 +600,23 @@ class LoadSession(PipelineControls):
         return await self._pipeline.run()
 
     def _delete_gone(self) -> int:
-        """Delete points of items no longer in Plex, for sections listed completely."""
+        """Delete points of items no longer in Plex, for sections listed completely.
+
+        A point that another item still maps to (the same ``plex://`` guid in
+        another library or on another server) is kept; only the item is forgotten.
+        """
         deleted = 0
         for section in self._tracker.complete_sections():
             known = self._state.keys_in_section(section)
-            gone = {key: pid for key, pid in known.items() if key not in self._tracker.seen.get(section, set())}
+            seen = self._tracker.seen.get(section, set())
+            gone = {key: pid for key, pid in known.items() if key not in seen}
             if not gone:
                 continue
-            log.info("section %s: %d items left Plex; deleting their points", section, len(gone))
-            self._sink.delete(list(gone.values()))
+            shared = self._state.points_in_use(gone.values(), excluding=gone.keys())
+            points = sorted({pid for pid in gone.values() if pid not in shared})
+            log.info("section %s: %d items left Plex; deleting %d points", section, len(gone), len(points))
+            if points:
+                self._sink.delete(points)
             self._state.delete(list(gone))
             deleted += len(gone)
         return deleted
@@ -600,14 +627,14 @@ class LoadSession(PipelineControls):
                 await self._enricher.aclose()
             except Exception:  # noqa: BLE001 - best effort on the way out
                 log.debug("closing the enricher failed", exc_info=True)
-        for obj in (self._sink, self._state, self._demo):
+        for obj in (self._plex, self._sink, self._state, self._demo):
             if obj is None:
                 continue
             try:
                 await asyncio.to_thread(getattr(obj, "close", None) or obj.stop)
             except Exception:  # noqa: BLE001
                 log.debug("closing %r failed", type(obj).__name__, exc_info=True)
-        self._sink = self._state = self._demo = None
+        self._plex = self._sink = self._state = self._demo = None
 
     # ------------------------------------------------------------------ search
     async def search(self, query: str, limit: int = 10) -> list[SearchHit]:

@@ -293,3 +293,16 @@ async def test_a_load_killed_with_sigkill_resumes_to_exactly_the_clean_collectio
         assert resumed.snapshot.skipped >= target  # what was loaded before the kill is not redone
     final = read_collection(tmp_path / "qdrant")
     assert final == clean_collection  # same ids, same payloads, nothing missing, no duplicates
+
+
+async def test_two_servers_loading_one_collection_never_delete_each_others_points(tmp_path) -> None:
+    with demo(size=30, seed=31) as first:
+        await load(make_config(first, tmp_path))
+        first_points = read_collection(tmp_path / "qdrant")
+    with demo(size=30, seed=32) as second:
+        assert second.machine_identifier != first.machine_identifier
+        _, result = await load(make_config(second, tmp_path))
+    assert result.deleted == 0
+    after = read_collection(tmp_path / "qdrant")
+    assert first_points.keys() <= after.keys()
+    assert len(after) > len(first_points)

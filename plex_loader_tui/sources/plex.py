@@ -540,8 +540,11 @@ class PlexSource:
         )
         elements = [el for el in root if el.tag == "Video" and el.get("type") == page.kind]
         if len(elements) != page.size:
-            # The library changed since plan(); the state layer notices deletions.
-            log.info("%s: expected %d items, Plex returned %d", page, page.size, len(elements))
+            # The library changed since plan(): later pages have shifted, so this
+            # listing cannot tell "gone" from "not seen" (the load then deletes nothing
+            # in this section; the next run lists it afresh).
+            log.warning("%s: expected %d items, Plex returned %d (the library changed during the load)",
+                        page, page.size, len(elements))
         show_ids: dict[str, str | None] = {}
         if page.kind == "episode":
             show_ids = self._show_ids({k for el in elements if (k := el.get("grandparentRatingKey"))})
