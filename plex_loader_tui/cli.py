@@ -396,10 +396,11 @@ def _run_search(config: RunConfig, query: str, limit: int) -> int:
     if not hits:
         print(f"no hits in collection {config.collection!r} at {config.qdrant_location}", file=out)
         return EXIT_OK
-    print(f"{'#':>3}  {'score':>7}  {'type':<7}  {'year':>4}  title", file=out)
+    print(f"{'#':>3}  {'score':>7}  {'type':<7}  title", file=out)
     for rank, hit in enumerate(hits, start=1):
-        year = "" if hit.year is None else str(hit.year)
-        print(f"{rank:>3}  {hit.score:>7.4f}  {hit.type or '':<7}  {year:>4}  {hit.title}", file=out)
+        # display_title names the show and episode of an episode and ends with the year:
+        # "Harbor Lights — S02E04 — Fog Bank (2017)".
+        print(f"{rank:>3}  {hit.score:>7.4f}  {hit.type or '':<7}  {hit.display_title}", file=out)
     return EXIT_OK
 
 
@@ -528,13 +529,43 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+#: Flags whose value is a credential (the settings' and demo-server's own).
+_SECRET_FLAGS: tuple[str, ...] = tuple(
+    flag for name in SECRET_SETTINGS for flag in SETTINGS_BY_NAME[name].flags
+) + ("--token",)
+
+
+def secrets_in_argv(argv: Sequence[str]) -> tuple[str, ...]:
+    """The values given to secret flags in ``argv`` (``--plex-token X`` and ``--plex-token=X``).
+
+    Collected before parsing, so that an argparse error that quotes the command
+    line ("unrecognized arguments: --plex-token …") can be redacted. A prefix
+    that argparse would accept as an abbreviation (``--plex-tok``) counts too;
+    masking a value that was not a secret only costs some of an error line.
+    """
+    found: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if not arg.startswith("--") or len(arg) <= 2:
+            continue
+        option, eq, value = arg.partition("=")
+        if not any(flag.startswith(option) for flag in _SECRET_FLAGS):
+            continue
+        if eq:
+            found.append(value)
+        elif index + 1 < len(argv):
+            found.append(argv[index + 1])
+    return tuple(v for v in found if v)
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the command line; return the process exit code (see the module docstring)."""
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
     secrets: tuple[str, ...] = tuple(
         v for v in (environ.get(SETTINGS_BY_NAME[s].env[0]) for s in SECRET_SETTINGS) if v
-    )
+    ) + secrets_in_argv(argv)
     handlers: list[logging.Handler] = []
     try:
         with _sigterm_raises():

@@ -32,7 +32,8 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ logger = logging.getLogger(__name__)
 SECRETS_SUFFIX = ".secrets.toml"
 _PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BAD_ENV_NAME = (
+    "is not a valid environment variable name "
+    "(letters, digits and '_', not starting with a digit; give the variable's name, not the secret)"
+)
 
 #: ``<secret>_env`` key -> secret setting name, e.g. ``plex_token_env`` -> ``plex_token``.
 SECRET_ENV_KEYS: Mapping[str, str] = {f"{name}_env": name for name in SECRET_SETTINGS}
@@ -114,8 +119,26 @@ def _write_atomic(path: Path, text: str, mode: int | None = None) -> None:
         raise
 
 
+@contextmanager
+def _disk_errors(doing: str, path: Path) -> Iterator[None]:
+    """Turn an OSError (unwritable or missing config dir, ...) into one actionable ConfigError."""
+    try:
+        yield
+    except OSError as exc:
+        # The failing file is often a parent folder (a config dir that cannot be created).
+        at = f" (at {exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+        raise ConfigError(
+            f"cannot {doing} {path}: {exc.strerror or exc}{at}; "
+            "check --config-dir / PLEX_LOADER_CONFIG_DIR"
+        ) from None
+
+
 class ProfileStore:
-    """The profiles under one config directory (``<config_dir>/profiles``)."""
+    """The profiles under one config directory (``<config_dir>/profiles``).
+
+    Every public operation reports a file-system problem as a
+    :class:`ConfigError` naming the file, never as a bare ``OSError``.
+    """
 
     def __init__(self, config_dir: Path | str) -> None:
         self.config_dir = Path(config_dir)
@@ -139,21 +162,24 @@ class ProfileStore:
 
     def list(self) -> list[str]:
         """Names of the saved profiles, sorted."""
-        if not self.directory.is_dir():
-            return []
-        names = []
-        for entry in self.directory.glob("*.toml"):
-            if entry.name.endswith(SECRETS_SUFFIX) or not entry.is_file():
-                continue
-            if _PROFILE_NAME_RE.match(entry.stem):
-                names.append(entry.stem)
+        with _disk_errors("list the profiles in", self.directory):
+            if not self.directory.is_dir():
+                return []
+            names = []
+            for entry in self.directory.glob("*.toml"):
+                if entry.name.endswith(SECRETS_SUFFIX) or not entry.is_file():
+                    continue
+                if _PROFILE_NAME_RE.match(entry.stem):
+                    names.append(entry.stem)
         return sorted(names)
 
     # -- reading -------------------------------------------------------------
 
     def _require(self, name: str) -> Path:
         path = self.path(name)
-        if not path.is_file():
+        with _disk_errors("read", path):
+            found = path.is_file()
+        if not found:
             available = ", ".join(self.list()) or "none saved yet"
             raise ProfileNotFound(
                 f"no profile named {name!r} in {self.directory} (available: {available})"
@@ -162,7 +188,9 @@ class ProfileStore:
 
     def read_text(self, name: str) -> str:
         """The profile file exactly as it is on disk (it holds no secrets)."""
-        return self._require(name).read_text(encoding="utf-8")
+        path = self._require(name)
+        with _disk_errors("read", path):
+            return path.read_text(encoding="utf-8")
 
     def _parse(self, path: Path) -> tomlkit.TOMLDocument:
         try:
@@ -185,8 +213,9 @@ class ProfileStore:
         values: dict[str, Any] = {}
         self._load_table(path, data, "", values)
         secrets_path = self.secrets_path(name)
-        if secrets_path.is_file():
-            values.update(self._load_secrets(secrets_path))
+        with _disk_errors("read", secrets_path):
+            if secrets_path.is_file():
+                values.update(self._load_secrets(secrets_path))
         return values
 
     def _load_table(self, path: Path, table: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
@@ -200,9 +229,8 @@ class ProfileStore:
                 continue
             if dotted in SECRET_ENV_KEYS:
                 if not isinstance(value, str) or not _ENV_NAME_RE.match(value):
-                    raise ConfigError(
-                        f"{where}: expected the name of an environment variable, got {value!r}"
-                    )
+                    # The value is not echoed: a secret pasted here by mistake must not show.
+                    raise ConfigError(f"{where}: {_BAD_ENV_NAME}")
                 out[dotted] = value
                 continue
             if dotted in SECRET_SETTINGS:
@@ -251,7 +279,8 @@ class ProfileStore:
     def stored_secrets(self, name: str) -> dict[str, str]:
         """The secrets stored for profile ``name`` (empty when it has no secrets file)."""
         path = self.secrets_path(name)
-        return self._load_secrets(path) if path.is_file() else {}
+        with _disk_errors("read", path):
+            return self._load_secrets(path) if path.is_file() else {}
 
     # -- writing -------------------------------------------------------------
 
@@ -283,7 +312,7 @@ class ProfileStore:
                 secrets[key] = value
             elif key in SECRET_ENV_KEYS:
                 if value is not None and (not isinstance(value, str) or not _ENV_NAME_RE.match(value)):
-                    raise ConfigError(f"{key}: expected an environment variable name, got {value!r}")
+                    raise ConfigError(f"{key}: {_BAD_ENV_NAME}")
                 plain[key] = value
             else:
                 spec = SETTINGS_BY_NAME.get(key)
@@ -299,7 +328,9 @@ class ProfileStore:
                         raise ConfigError(f"{key}: {problem}")
                 plain[key] = value
 
-        if path.is_file():
+        with _disk_errors("read", path):
+            exists = path.is_file()
+        if exists:
             doc = self._parse(path)
         else:
             doc = tomlkit.document()
@@ -324,7 +355,8 @@ class ProfileStore:
                 doc.pop(key, None)
             else:
                 doc[key] = to_toml_value(spec, value) if spec is not None else value
-        _write_atomic(path, tomlkit.dumps(doc))
+        with _disk_errors("save the profile to", path):
+            _write_atomic(path, tomlkit.dumps(doc))
         logger.info("saved profile %s to %s", name, path)
 
         if secrets:
@@ -350,6 +382,10 @@ class ProfileStore:
 
     def _save_secrets(self, name: str, secrets: Mapping[str, str | None]) -> None:
         path = self.secrets_path(name)
+        with _disk_errors("store the secrets in", path):
+            self._write_secrets(name, path, secrets)
+
+    def _write_secrets(self, name: str, path: Path, secrets: Mapping[str, str | None]) -> None:
         doc = self._parse(path) if path.is_file() else tomlkit.document()
         if not path.is_file():
             doc.add(tomlkit.comment(f'Secrets of plex-loader-tui profile "{name}". Keep this file mode 0600.'))
@@ -367,8 +403,9 @@ class ProfileStore:
     def delete(self, name: str) -> None:
         """Remove profile ``name`` and its secrets file."""
         path = self._require(name)
-        path.unlink()
-        self.secrets_path(name).unlink(missing_ok=True)
+        with _disk_errors("delete", path):
+            path.unlink()
+            self.secrets_path(name).unlink(missing_ok=True)
         logger.info("deleted profile %s (%s)", name, path)
 
 

@@ -64,6 +64,12 @@ USAGE_ERRORS = [
     (["profiles"], {}, "the following arguments are required: ACTION"),
     (["serch", "x"], {}, "argument COMMAND: invalid choice: 'serch'"),
     (["--demo", "--log-file", "/proc/no/such/dir/x.log"], {}, "--log-file: cannot write /proc/no/such/dir/x.log"),
+    (["profiles", "save", "p", "--collection", "x", "--config-dir", "/proc/nope"], {},
+     "cannot save the profile to /proc/nope/profiles/p.toml: No such file or directory (at /proc/nope)"),
+    (["profiles", "save", "p", "--plex-token-env", "not a var"], {},
+     "plex_token_env: is not a valid environment variable name"),
+    (["--plex-url", f"http://h:32400/?X-Plex-Token={TOKEN}"], {},
+     "--plex-url: holds a credential (X-Plex-Token=****); pass it with --plex-token / PLEX_TOKEN instead"),
 ]
 
 
@@ -96,6 +102,45 @@ def test_errors_never_show_secrets(env, capsys):
     # A token pasted into a URL the program cannot use, and a configured secret in the environment.
     code, _, err = run(["--plex-url", f"ftp://plex.lan/?X-Plex-Token={TOKEN}", "--plex-token", TOKEN], env, capsys)
     assert code == EXIT_USAGE and TOKEN not in err and "****" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "q", "--plex-token", TOKEN],
+        ["search", "q", f"--plex-token={TOKEN}"],
+        ["search", "q", "--tmdb-api-key", TMDB_KEY, "--plex-token", TOKEN],
+        ["search", "q", "--qdrant-url", "http://q:6333", f"--qdrant-api-key={TMDB_KEY}", "--plex-tok", TOKEN],
+        ["profiles", "save", "p", "--plex-token-env", TOKEN + "!"],
+    ],
+)
+def test_secret_flag_values_never_echo_in_usage_errors(argv, env, capsys):
+    code, out, err = run(argv, env, capsys)
+    assert code == EXIT_USAGE and out == "", err
+    assert TOKEN not in err and TMDB_KEY not in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_search_prints_display_titles_with_show_and_episode(env, tmp_path, capsys):
+    from embed_support import bundled_models, catalogue
+
+    from plex_loader_tui.embed.stage import Embedder
+    from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+
+    embedder = Embedder(bundled_models())
+    items = [i for i in catalogue() if i.source.type == "episode"][:4]
+    qdrant = tmp_path / "qdrant"
+    sink = QdrantSink(QdrantSettings(path=qdrant), embedder.dense_dim, *embedder.model_names)
+    sink.connect()
+    try:
+        sink.ensure_collection()
+        sink.upsert(embedder.embed(items))
+    finally:
+        sink.close()
+    code, out, err = run(["search", "ferry missing in fog with the mayor aboard", "--limit", "1",
+                          "--qdrant-path", str(qdrant)], env, capsys)
+    assert code == 0, err
+    assert "Harbor Lights — S02E04 — Fog Bank (2017)" in out.splitlines()[1], out
 
 
 def run_module(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -156,7 +156,9 @@ BAD_PROFILES = [
     ("libraries = \"Movies\"\n", "libraries", "expected a list of strings"),
     ('plex_url = "plex.lan"\n', "plex_url", "not a valid URL"),
     (f'plex_token = "{TOKEN}"\n', "plex_token", "secrets are not kept in profile files"),
-    ('plex_token_env = "not a var"\n', "plex_token_env", "expected the name of an environment variable"),
+    ('plex_token_env = "not a var"\n', "plex_token_env", "is not a valid environment variable name"),
+    (f'tmdb_api_key_env = "{TOKEN}!"\n', "tmdb_api_key_env", "is not a valid environment variable name"),
+    ("qdrant_api_key_env = 3\n", "qdrant_api_key_env", "is not a valid environment variable name"),
     ('profile = "other"\n', "profile", "cannot be set in a profile"),
     ("reset_state = true\n", "reset_state", "cannot be set in a profile"),
 ]
