@@ -4,7 +4,7 @@ On a terminal it shows a compact live table (rich); otherwise it writes one
 plain line every ``--progress-interval`` seconds to stdout, readable in a
 log file (no colours, no carriage returns). Logs go to stderr (warnings only,
 unless ``--log-level`` is given) and to ``--log-file``. SIGINT and SIGTERM
-drain the pipeline (finish what is queued, take nothing new), write the
+drain the pipeline (finish the batches in flight, take nothing new), write the
 summary and exit 130 / 143; a second signal cancels at once. A fatal error
 prints one ``plex-loader-tui: error: …`` line on stderr and exits 3.
 """
@@ -222,7 +222,7 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
             print(f"{sig.name} again: cancelling now", file=sys.stderr, flush=True)
             session.cancel()
         else:
-            print(f"{sig.name}: draining (finishing queued items); send again to cancel", file=sys.stderr, flush=True)
+            print(f"{sig.name}: draining (finishing the batches in flight); send again to cancel", file=sys.stderr, flush=True)
             session.drain()
         signals.received.append(sig)
 

@@ -70,6 +70,7 @@ class LoadResult:
     duration: float
     snapshot: PipelineSnapshot | None
     dead_letters: tuple[DeadLetter, ...] = ()
+    dead_letters_omitted: int = 0
     fatal_error: str | None = None
     deleted: int = 0
     failed_waiting: int = 0
@@ -185,7 +186,11 @@ class LoadSession(PipelineControls):
 
     # ------------------------------------------------------------------ control
     def drain(self) -> None:
-        """Finish the batches in flight, take nothing new, stop (before the load starts: stop at once)."""
+        """Finish the batches in flight, take nothing new, stop.
+
+        Asked while the session is still preparing (connecting, loading models),
+        the load stops as soon as preparing ends, before any item flows.
+        """
         self._drain_requested = True
         super().drain()
 
@@ -260,6 +265,7 @@ class LoadSession(PipelineControls):
                 duration=time.monotonic() - started,
                 snapshot=result.snapshot,
                 dead_letters=result.dead_letters,
+                dead_letters_omitted=result.dead_letters_omitted,
                 deleted=deleted,
                 failed_waiting=self.failed_waiting(),
                 enrich_incomplete=self._enrich_incomplete,

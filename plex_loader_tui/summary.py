@@ -84,7 +84,7 @@ def build_summary(
         },
         "stages": stages,
         "failures": failures,
-        "failures_omitted": max(0, len(result.dead_letters) - MAX_FAILURES_LISTED),
+        "failures_omitted": max(0, len(result.dead_letters) - MAX_FAILURES_LISTED) + result.dead_letters_omitted,
         "fatal_error": redact(result.fatal_error, secrets) if result.fatal_error else None,
         "config": config.masked(),
     }
