@@ -16,7 +16,13 @@ setup() {
     fi
     local stamp="$VENV/.plex-loader-tui-setup"
     local want
-    want=$(cat pyproject.toml requirements-models.txt | sha256sum | cut -d' ' -f1)
+    # Hashed with Python, not sha256sum (macOS has only shasum).
+    want=$("$VENV/bin/python" -c 'import hashlib, sys
+h = hashlib.sha256()
+for name in sys.argv[1:]:
+    with open(name, "rb") as f:
+        h.update(f.read())
+print(h.hexdigest())' pyproject.toml requirements-models.txt)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
         "$VENV/bin/python" -m pip install --quiet -e ".[test]"
