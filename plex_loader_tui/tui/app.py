@@ -373,6 +373,11 @@ class LoaderApp(App[int]):
             return EXIT_FATAL
         if state == "cancelled":
             return EXIT_CANCELLED
+        # The session's own rule (failed items, or items loaded without their
+        # TMDb/IMDb data) so the dashboard and --no-ui agree.
+        code = getattr(result, "exit_code", None)
+        if code is not None:
+            return code
         snapshot = getattr(result, "snapshot", None)
         return EXIT_FAILED_ITEMS if snapshot is not None and snapshot.failed else EXIT_OK
 
