@@ -11,7 +11,6 @@ text: URLs in logs and messages are built without it.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
 import random
 import time
@@ -36,6 +35,7 @@ from .errors import (
     TransientServiceError,
 )
 from .ratelimit import RateLimiter
+from ..net import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +68,6 @@ def _install_httpx_log_mask() -> None:
 
 
 _install_httpx_log_mask()
-
-
-def is_loopback(url: str) -> bool:
-    """True for ``localhost`` / ``127.x`` / ``::1`` URLs (which must never go through a proxy)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_http_client(base_url: str, *, timeout: float, max_connections: int) -> httpx.AsyncClient:

@@ -25,7 +25,6 @@ the rest of the library goes on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import threading
@@ -40,6 +39,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ..models import Person, SourceItem
+from ..net import is_loopback
 from ..pipeline.errors import ConfigError, FatalError
 from ..secrets import mask, mask_url, redact
 
@@ -245,16 +245,6 @@ class _Retry(Retry):
         return None if value is None else min(value, _MAX_RETRY_AFTER)
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor: float = 0.25) -> requests.Session:
     """A ``requests`` session that retries 429/5xx and connection errors with backoff.
 
@@ -265,7 +255,7 @@ def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor
     ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
     """
     session = requests.Session()
-    if _is_loopback(settings.url):
+    if is_loopback(settings.url):
         session.trust_env = False
     retry = _Retry(
         total=settings.retries,
