@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from plex_loader_tui.secrets import mask, mask_in_text, redact
 
+from ..net import is_loopback
 from .errors import (
     MalformedResponse,
     RateLimited,
@@ -35,7 +36,6 @@ from .errors import (
     TransientServiceError,
 )
 from .ratelimit import RateLimiter
-from ..net import is_loopback
 
 logger = logging.getLogger(__name__)
 
