@@ -7,9 +7,7 @@ secret redaction, and hands the config to the front end that runs it. The
 runners are imported lazily so that ``--help``, ``profiles`` and config
 errors stay fast and do not load Textual, fastembed or qdrant-client.
 
-Exit codes: 0 ok, 1 finished with failed items, 2 usage or config error,
-3 fatal error during the run, 130 interrupted (SIGINT), 143 terminated
-(SIGTERM).
+Exit codes: see :mod:`plex_loader_tui.exit_codes`.
 """
 
 from __future__ import annotations
@@ -39,17 +37,17 @@ from plex_loader_tui.config import (
     resolve_config,
     settings_in_group,
 )
-from plex_loader_tui.pipeline.errors import ConfigError, FatalError
+from plex_loader_tui.errors import ConfigError, FatalError
+from plex_loader_tui.exit_codes import EXIT_CODE_TABLE, ExitCode
 from plex_loader_tui.secrets import RedactingFilter, mask, mask_in_text, redact
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED_ITEMS = 1
-EXIT_USAGE = 2
-EXIT_FATAL = 3
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
+EXIT_OK = ExitCode.OK
+EXIT_USAGE = ExitCode.USAGE
+EXIT_FATAL = ExitCode.FATAL
+EXIT_SIGINT = ExitCode.SIGINT
+EXIT_SIGTERM = ExitCode.SIGTERM
 
 PROG = APP_NAME
 
@@ -59,13 +57,7 @@ environment variables < command-line flags.  Profiles live in
 <config dir>/profiles/<name>.toml (see `plex-loader-tui profiles --help`).
 
 Exit codes:
-  0    everything loaded (or skipped as unchanged)
-  1    finished, but some items failed (they are kept for `retry-failed`)
-  2    usage or configuration error (nothing was done)
-  3    fatal error during the run (credentials refused, server unreachable, ...)
-  130  interrupted (SIGINT / Ctrl+C)
-  143  terminated (SIGTERM)
-"""
+""" + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_CODE_TABLE)
 
 # Groups each subcommand accepts, besides its own arguments.
 _LOAD_GROUPS = GROUPS

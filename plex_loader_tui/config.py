@@ -30,11 +30,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
 
-from plex_loader_tui.pipeline.errors import ConfigError
+from plex_loader_tui.errors import ConfigError
 
 # The engine's own limits: a config never asks for more than the engine accepts.
 from plex_loader_tui.pipeline.stage import MAX_BATCH_SIZE, MAX_WORKERS
 from plex_loader_tui.secrets import SECRET_QUERY_KEYS, mask, mask_url
+from plex_loader_tui.stages import STAGE_NAMES
 
 if TYPE_CHECKING:
     from plex_loader_tui.profiles import ProfileStore
@@ -47,7 +48,6 @@ APP_NAME = "plex-loader-tui"
 # Stages. The defaults live here and only here; the lead sets measured values.
 # --------------------------------------------------------------------------
 
-STAGE_NAMES: tuple[str, ...] = ("ingest", "enrich", "embed", "upsert")
 MAX_QUEUE_SIZE = 100_000
 
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .load import LoadResult, LoadSession
-from .pipeline import FatalError, PipelineSnapshot
-from .pipeline.errors import ConfigError
+from .errors import ConfigError, FatalError
+from .exit_codes import ExitCode
+from .pipeline import PipelineSnapshot
 from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_SIGNAL = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}
 PROG = "plex-loader-tui"
 
 
@@ -282,7 +283,7 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         print(line, file=out, flush=True)
     if summary_error is not None:
         print(f"{PROG}: error: {summary_error}", file=sys.stderr, flush=True)
-        return exit_code or 3
+        return exit_code or ExitCode.FATAL
     if config.summary_json:
         print(f"summary written to {config.summary_json}", file=out, flush=True)
     return exit_code

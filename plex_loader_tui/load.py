@@ -24,7 +24,9 @@ from .fingerprint import source_fingerprint
 from .models import EmbeddedPoint, EnrichedItem, SourceItem
 from .pipeline import DeadLetter, FatalError, Pipeline, PipelineSnapshot, RetryPolicy, Stage, StageOutput
 from .pipeline.control import PipelineControls
+from .exit_codes import ExitCode
 from .secrets import mask, redact
+from .stages import STAGE_NAMES
 
 if TYPE_CHECKING:
     from .config import RunConfig, StageConfig
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "enrich", "embed", "upsert")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +82,10 @@ class LoadResult:
     @property
     def exit_code(self) -> int:
         if self.state == "failed":
-            return 3
+            return ExitCode.FATAL
         if self.enrich_incomplete or (self.snapshot is not None and self.snapshot.failed > 0):
-            return 1
-        return 0
+            return ExitCode.FAILED_ITEMS
+        return ExitCode.OK
 
 
 @dataclass
@@ -215,7 +216,7 @@ class LoadSession(PipelineControls):
         from .config import StageConfig
 
         settings = {}
-        for name in STAGES:
+        for name in STAGE_NAMES:
             configured = self.config.stage(name)
             if name == "ingest" and self._pipeline is not None:
                 settings[name] = StageConfig(workers=self._pipeline.workers(name), batch_size=configured.batch_size)

@@ -52,7 +52,7 @@ from plex_loader_tui.config import (
     parse_toml_value,
     to_toml_value,
 )
-from plex_loader_tui.pipeline.errors import ConfigError
+from plex_loader_tui.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from plex_loader_tui.config import (
     StageConfig,
     resolve_config,
 )
-from plex_loader_tui.pipeline.errors import ConfigError
+from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.profiles import ProfileStore
 
 TOKEN = "plexTOKENabcdef123456"

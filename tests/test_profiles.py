@@ -20,7 +20,7 @@ from plex_loader_tui.config import (
     StageConfig,
     resolve_config,
 )
-from plex_loader_tui.pipeline.errors import ConfigError
+from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.profiles import ProfileNotFound, ProfileStore, profile_values_from_config
 
 TOKEN = "plexTOKENabcdef123456"

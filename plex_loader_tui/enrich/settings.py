@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from plex_loader_tui.pipeline.errors import ConfigError
+from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.secrets import mask
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ policy and a dead-letter route.
 
 from .control import PipelineControls
 from .engine import Pipeline, PipelineResult
-from .errors import ConfigError, DeadLetter, FatalError
+from .errors import DeadLetter, FatalError
 from .metrics import PipelineSnapshot, StageSnapshot
 from .retry import RetryPolicy
 from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput
@@ -15,7 +15,6 @@ from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput
 __all__ = [
     "MAX_BATCH_SIZE",
     "MAX_WORKERS",
-    "ConfigError",
     "DeadLetter",
     "FatalError",
     "Pipeline",

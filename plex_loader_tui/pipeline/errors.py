@@ -25,10 +25,6 @@ class FatalError(Exception):
     """
 
 
-class ConfigError(FatalError):
-    """A setting is invalid; raised before any work starts."""
-
-
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """An item (or unit of work) that failed for good in one stage."""

@@ -40,7 +40,7 @@ from urllib3.util.retry import Retry
 
 from ..models import Person, SourceItem
 from ..net import is_loopback
-from ..pipeline.errors import ConfigError, FatalError
+from ..errors import ConfigError, FatalError
 from ..secrets import mask, mask_url, redact
 
 log = logging.getLogger(__name__)

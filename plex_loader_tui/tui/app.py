@@ -34,8 +34,10 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from ..pipeline.errors import ConfigError, FatalError
+from ..errors import ConfigError, FatalError
+from ..exit_codes import ExitCode
 from ..pipeline.metrics import PipelineSnapshot
+from ..stages import STAGE_NAMES
 from ..secrets import mask_in_text, mask_url, redact
 from . import themes as theme_files
 from .commands import LoaderCommands
@@ -54,7 +56,6 @@ from .widgets import ErrorLog, OverallPanel, PhaseBar, SourceHeader, StagePanel
 
 log = logging.getLogger(__name__)
 
-STAGE_NAMES: tuple[str, ...] = ("ingest", "enrich", "embed", "upsert")
 #: Seconds between two polls of the session (4 Hz).
 POLL_INTERVAL = 0.25
 #: File (under the config directory) with user key bindings: ``binding id = "keys"``.
@@ -65,11 +66,12 @@ QUIT_GRACE_SECONDS = 15.0
 #: Actions that only make sense with the dashboard itself on screen.
 _DASHBOARD_ONLY = frozenset({"search", "edit_focused", "focus_stage", "focus_errors", "profile"})
 
-EXIT_OK = 0
-EXIT_FAILED_ITEMS = 1
-EXIT_FATAL = 3
-EXIT_CANCELLED = 130
-EXIT_TERMINATED = 143
+EXIT_OK = ExitCode.OK
+EXIT_FAILED_ITEMS = ExitCode.FAILED_ITEMS
+EXIT_FATAL = ExitCode.FATAL
+#: Cancelling the load from the dashboard reports the same code as Ctrl+C.
+EXIT_CANCELLED = ExitCode.SIGINT
+EXIT_TERMINATED = ExitCode.SIGTERM
 
 
 @dataclass(frozen=True, slots=True)
