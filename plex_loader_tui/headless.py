@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .load import LoadResult, LoadSession
 from .errors import ConfigError, FatalError
 from .exit_codes import ExitCode
+from .load import LoadResult, LoadSession
 from .pipeline import PipelineSnapshot
 from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary

@@ -9,7 +9,8 @@ can build them without the others.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ItemType = Literal["movie", "episode"]
@@ -65,10 +66,13 @@ class SourceItem:
     def display_title(self) -> str:
         """Human title: episodes read as ``Show — S01E04 — Episode``."""
         if self.type == "episode" and self.show_title:
-            season = self.season_number if self.season_number is not None else 0
-            episode = self.episode_number if self.episode_number is not None else 0
-            return f"{self.show_title} — S{season:02d}E{episode:02d} — {self.title}"
+            return episode_title(self.show_title, self.season_number, self.episode_number, self.title)
         return self.title
+
+
+def episode_title(show: str, season: int | None, episode: int | None, title: str) -> str:
+    """How an episode is named everywhere: ``Show — S01E04 — Episode``."""
+    return f"{show} — S{season or 0:02d}E{episode or 0:02d} — {title}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +126,32 @@ class EnrichedItem:
 
 @dataclass(frozen=True, slots=True)
 class SparseVector:
+    """A sparse vector: parallel tuples of dimension indices and their weights."""
+
     indices: tuple[int, ...]
     values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVectors:
+    """A search query embedded with the same models as the documents."""
+
+    dense: tuple[float, ...]
+    sparse: SparseVector
+
+    def __iter__(self) -> Iterator[tuple[float, ...] | SparseVector]:
+        # Lets callers write ``dense, sparse = embedder.embed_query(q)``.
+        yield self.dense
+        yield self.sparse
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPoint:
+    """A stored point a query found: its id, fused score and payload."""
+
+    point_id: str
+    score: float
+    payload: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +166,45 @@ class EmbeddedPoint:
     sparse: SparseVector
     content_hash: str = ""
     title: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadItem:
+    """One item on its way through a load, carrying what the ledger records about it.
+
+    Ingestion makes it: the source item, the identity of its library section
+    in the load state, the source fingerprint the skip decision used and the
+    point id. Enrichment adds ``enriched``, embedding adds ``point``; each
+    stage hands the next a new copy (:meth:`with_enriched`, :meth:`with_point`),
+    so nothing about an item has to be looked up on the side.
+    """
+
+    source: SourceItem
+    section: str
+    source_hash: str
+    point_id: str
+    enriched: EnrichedItem | None = None
+    point: EmbeddedPoint | None = None
+
+    @property
+    def key(self) -> str:
+        return self.source.key
+
+    @property
+    def title(self) -> str:
+        return self.source.display_title
+
+    @property
+    def updated_at(self) -> int | None:
+        return self.source.updated_at
+
+    @property
+    def enrich_errors(self) -> tuple[EnrichError, ...]:
+        """Services that failed for this item after their retries (empty when complete)."""
+        return self.enriched.errors if self.enriched is not None else ()
+
+    def with_enriched(self, enriched: EnrichedItem) -> LoadItem:
+        return replace(self, enriched=enriched)
+
+    def with_point(self, point: EmbeddedPoint) -> LoadItem:
+        return replace(self, point=point)

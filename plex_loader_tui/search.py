@@ -1,26 +1,24 @@
 """Hybrid search over a loaded collection: dense + sparse, fused with RRF.
 
-Both halves run inside Qdrant through one ``query_points`` call: two
-prefetches (dense cosine, sparse BM25 with the IDF modifier) whose rankings
-are merged by Reciprocal Rank Fusion. The query is embedded with the same
-models (and BM25 stopwords) as the documents.
+:func:`search` embeds the query with the same models (and BM25 stopwords) as
+the documents and asks the sink for its fused candidates
+(:meth:`~plex_loader_tui.ports.Sink.hybrid_query`: for Qdrant, one
+``query_points`` with two prefetches merged by Reciprocal Rank Fusion). It
+takes the sink and the embedder it is given: whoever owns them (a running
+load, the ``search`` command) decides where they come from.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-
-from qdrant_client import QdrantClient
-from qdrant_client import models as qm
+from typing import Any
 
 from .embed.stage import Embedder
-from .sinks.qdrant import DENSE_VECTOR, SPARSE_VECTOR, QdrantSink
+from .models import ScoredPoint, episode_title
+from .ports import Sink
 
 logger = logging.getLogger(__name__)
-
-#: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
-MIN_PREFETCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,64 +39,51 @@ class SearchHit:
         p = self.payload
         title = self.title
         if self.type == "episode" and self.show_title:
-            season = p.get("season_number") or 0
-            episode = p.get("episode_number") or 0
-            title = f"{self.show_title} — S{season:02d}E{episode:02d} — {title}"
+            title = episode_title(self.show_title, _int(p.get("season_number")), _int(p.get("episode_number")), title)
         return f"{title} ({self.year})" if self.year else title
 
+    @classmethod
+    def from_point(cls, point: ScoredPoint) -> SearchHit:
+        payload = point.payload
+        show = payload.get("show_title")
+        return cls(
+            point_id=point.point_id,
+            score=point.score,
+            title=str(payload.get("title") or ""),
+            type=str(payload.get("type") or ""),
+            year=_int(payload.get("year")),
+            show_title=show if isinstance(show, str) else None,
+            payload=payload,
+        )
 
-def hybrid_search(
-    client_or_sink: QdrantClient | QdrantSink,
-    collection: str | None,
-    embedder: Embedder,
-    query: str,
-    limit: int = 10,
-) -> list[SearchHit]:
-    """Return the top ``limit`` hits for ``query`` (dense + sparse, RRF-fused).
 
-    ``client_or_sink`` is a connected :class:`QdrantSink` (its lock is
-    respected in embedded mode; ``collection`` may then be ``None``) or a plain
-    ``QdrantClient``.
+def search(sink: Sink, embedder: Embedder, query: str, limit: int = 10) -> list[SearchHit]:
+    """Return the top ``limit`` hits for ``query`` (dense + sparse, RRF-fused), best first."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1 (got {limit})")
+    hits = [SearchHit.from_point(p) for p in sink.hybrid_query(embedder.embed_query(query), limit)]
+    logger.debug("hybrid search %r: %d hits", query, len(hits))
+    return hits
+
+
+def hybrid_search(sink_or_client: Any, collection: str | None, embedder: Embedder, query: str, limit: int = 10) -> list[SearchHit]:
+    """:func:`search` on a connected sink, or on a plain ``QdrantClient`` and a collection name.
+
+    With a sink, ``collection`` may be ``None`` (or must name the sink's own).
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1 (got {limit})")
-    vectors = embedder.embed_query(query)
-    depth = max(MIN_PREFETCH, limit * 5)
-    kwargs = dict(
-        prefetch=[
-            qm.Prefetch(query=list(vectors.dense), using=DENSE_VECTOR, limit=depth),
-            qm.Prefetch(
-                query=qm.SparseVector(indices=list(vectors.sparse.indices), values=list(vectors.sparse.values)),
-                using=SPARSE_VECTOR,
-                limit=depth,
-            ),
-        ],
-        query=qm.FusionQuery(fusion=qm.Fusion.RRF),
-        limit=limit,
-        with_payload=True,
-    )
-    if isinstance(client_or_sink, QdrantSink):
-        if collection not in (None, client_or_sink.collection):
-            raise ValueError(f"sink writes {client_or_sink.collection!r}, not {collection!r}")
-        response = client_or_sink.query_points(**kwargs)
-    else:
-        if not collection:
-            raise ValueError("collection is required with a plain QdrantClient")
-        response = client_or_sink.query_points(collection, **kwargs)
-    hits = []
-    for point in response.points:
-        payload = dict(point.payload or {})
-        year = payload.get("year")
-        hits.append(
-            SearchHit(
-                point_id=str(point.id),
-                score=float(point.score),
-                title=str(payload.get("title") or ""),
-                type=str(payload.get("type") or ""),
-                year=year if isinstance(year, int) else None,
-                show_title=payload.get("show_title") if isinstance(payload.get("show_title"), str) else None,
-                payload=payload,
-            )
-        )
-    logger.debug("hybrid search %r: %d hits", query, len(hits))
-    return hits
+    if hasattr(sink_or_client, "hybrid_query"):
+        if collection not in (None, sink_or_client.collection):
+            raise ValueError(f"sink writes {sink_or_client.collection!r}, not {collection!r}")
+        return search(sink_or_client, embedder, query, limit)
+    if not collection:
+        raise ValueError("collection is required with a plain QdrantClient")
+    from .sinks.qdrant import hybrid_query
+
+    points = hybrid_query(sink_or_client, collection, embedder.embed_query(query), limit)
+    return [SearchHit.from_point(p) for p in points]
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -23,10 +23,14 @@ from plex_loader_tui.enrich import (
     TmdbAuthError,
     request_key,
 )
-from plex_loader_tui.enrich.mapping import imdb_title_info, tmdb_episode_info, tmdb_movie_info
+from plex_loader_tui.enrich.mapping import (
+    imdb_title_info,
+    tmdb_episode_info,
+    tmdb_movie_info,
+)
+from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.models import EnrichedItem, Person, SourceItem
 from plex_loader_tui.pipeline.errors import FatalError
-from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.secrets import mask
 
 TMDB_KEY = "demo-tmdb-key-0123456789"

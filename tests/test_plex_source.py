@@ -9,9 +9,9 @@ import pytest
 
 from plex_loader_tui.demo import DemoLibrary, DemoServer
 from plex_loader_tui.demo.library import DemoEpisode, DemoMovie
+from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.models import SourceItem
 from plex_loader_tui.pipeline.errors import FatalError
-from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.sources.plex import (
     PageRequest,
     PlexAuthError,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import uuid
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,11 @@ from plex_loader_tui.config import (
     resolve_config,
 )
 from plex_loader_tui.errors import ConfigError
-from plex_loader_tui.profiles import ProfileNotFound, ProfileStore, profile_values_from_config
+from plex_loader_tui.profiles import (
+    ProfileNotFound,
+    ProfileStore,
+    profile_values_from_config,
+)
 
 TOKEN = "plexTOKENabcdef123456"
 QDRANT_KEY = "qdrantKEY-77665544"

@@ -40,7 +40,15 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ..secrets import mask
-from .library import GENRE_IDS, Credit, DemoEpisode, DemoLibrary, DemoMovie, DemoSeason, DemoShow
+from .library import (
+    GENRE_IDS,
+    Credit,
+    DemoEpisode,
+    DemoLibrary,
+    DemoMovie,
+    DemoSeason,
+    DemoShow,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from ..models import EmbeddedPoint, EnrichedItem, SparseVector
+from ..models import EmbeddedPoint, EnrichedItem, QueryVectors, SparseVector
 from .models import Models
 from .text import build_payload, build_text, content_hash, point_id
 
 logger = logging.getLogger(__name__)
-
-
-
-@dataclass(frozen=True, slots=True)
-class QueryVectors:
-    """A search query embedded with the same models as the documents."""
-
-    dense: tuple[float, ...]
-    sparse: SparseVector
-
-    def __iter__(self):  # lets callers write ``dense, sparse = embedder.embed_query(q)``
-        yield self.dense
-        yield self.sparse
 
 
 class Embedder:
@@ -71,10 +58,7 @@ class Embedder:
                     text=text,
                     payload=payload,
                     dense=tuple(dvec.tolist()),
-                    sparse=SparseVector(
-                        indices=tuple(int(i) for i in svec.indices.tolist()),
-                        values=tuple(float(v) for v in svec.values.tolist()),
-                    ),
+                    sparse=_sparse(svec),
                     content_hash=content_hash(text, payload, self.model_names),
                     title=item.source.display_title,
                 )
@@ -89,10 +73,12 @@ class Embedder:
         """
         dense = next(iter(self.models.dense.query_embed(text)))
         sparse = next(iter(self.models.sparse.query_embed(text)))
-        return QueryVectors(
-            dense=tuple(dense.tolist()),
-            sparse=SparseVector(
-                indices=tuple(int(i) for i in sparse.indices.tolist()),
-                values=tuple(float(v) for v in sparse.values.tolist()),
-            ),
-        )
+        return QueryVectors(dense=tuple(dense.tolist()), sparse=_sparse(sparse))
+
+
+def _sparse(embedding: Any) -> SparseVector:
+    """fastembed's sparse embedding (numpy arrays) as our plain, hashable shape."""
+    return SparseVector(
+        indices=tuple(int(i) for i in embedding.indices.tolist()),
+        values=tuple(float(v) for v in embedding.values.tolist()),
+    )

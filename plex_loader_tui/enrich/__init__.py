@@ -9,7 +9,7 @@ from .cache import ResponseCache, request_key
 from .errors import ServiceError, TmdbAuthError, TransientServiceError
 from .ratelimit import RateLimiter, RateLimiterState
 from .settings import EnrichSettings, default_cache_path
-from .stage import EnrichStats, Enricher
+from .stage import Enricher, EnrichStats
 
 __all__ = [
     "EnrichSettings",

@@ -32,8 +32,14 @@ from typing import Any
 
 import httpx
 
-from plex_loader_tui.models import EnrichedItem, EnrichError, ImdbInfo, SourceItem, TmdbInfo
-from plex_loader_tui.pipeline.errors import FatalError
+from plex_loader_tui.models import (
+    EnrichedItem,
+    EnrichError,
+    ImdbInfo,
+    SourceItem,
+    TmdbInfo,
+)
+from plex_loader_tui.pipeline import FatalError, StageStatus
 from plex_loader_tui.secrets import mask
 
 from .cache import CachedResponse, ResponseCache, request_key
@@ -231,6 +237,13 @@ class Enricher:
         if pacing:
             return f"pacing ({', '.join(pacing)})"
         return None
+
+    def stage_status(self) -> StageStatus | None:
+        """The stage's status for the engine: rate limited (typed) plus :meth:`status`'s note."""
+        note = self.status()
+        if note is None:
+            return None
+        return StageStatus(rate_limited=any(lim.throttled for lim in self.limiters.values()), detail=note)
 
     # -- the stage function -------------------------------------------------------------
 

@@ -8,9 +8,10 @@ policy and a dead-letter route.
 from .control import PipelineControls
 from .engine import Pipeline, PipelineResult
 from .errors import DeadLetter, FatalError
-from .metrics import PipelineSnapshot, StageSnapshot
+from .host import StageHost
+from .metrics import PipelineSnapshot, PipelineState, StageSnapshot, StageState
 from .retry import RetryPolicy
-from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput
+from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput, StageStatus
 
 __all__ = [
     "MAX_BATCH_SIZE",
@@ -21,8 +22,12 @@ __all__ = [
     "PipelineControls",
     "PipelineResult",
     "PipelineSnapshot",
+    "PipelineState",
     "RetryPolicy",
     "Stage",
+    "StageHost",
     "StageOutput",
     "StageSnapshot",
+    "StageState",
+    "StageStatus",
 ]

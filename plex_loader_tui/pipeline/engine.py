@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import DeadLetter
-from .metrics import PipelineSnapshot, RateMeter
+from .metrics import PipelineSnapshot, PipelineState, RateMeter
 from .queue import QueueClosed
 from .stage import Stage, StageRuntime
 
@@ -41,11 +41,11 @@ class PipelineResult:
     """How a run ended.
 
     ``state`` is ``finished`` (source exhausted, everything processed),
-    ``drained`` (stopped taking input on request, finished what was queued) or
-    ``cancelled`` (stopped at once; ``unfinished`` items were dropped).
+    ``drained`` (stopped taking input on request, finished the batches in
+    flight) or ``cancelled`` (stopped at once; ``unfinished`` items were dropped).
     """
 
-    state: str
+    state: PipelineState
     duration: float
     snapshot: PipelineSnapshot
     dead_letters: tuple[DeadLetter, ...]
@@ -54,7 +54,13 @@ class PipelineResult:
 
 
 class Pipeline:
-    """A run of items through ``stages``, in order."""
+    """A run of items through ``stages``, in order.
+
+    It is also the :class:`~plex_loader_tui.pipeline.host.StageHost` of its
+    stages: :meth:`fail`, :meth:`count_loaded`, :meth:`count_skipped`,
+    :meth:`record_dead_letter`, :meth:`stage_finished` and
+    :meth:`wait_until_resumed` are what they call back.
+    """
 
     def __init__(
         self,
@@ -73,7 +79,7 @@ class Pipeline:
         self._source = source
         self._total = total
         self._on_dead_letter = on_dead_letter
-        self.state = "pending"
+        self.state = PipelineState.PENDING
         self._stages: list[StageRuntime] = []
         self._by_name: dict[str, StageRuntime] = {}
         self._paused = asyncio.Event()
@@ -138,15 +144,15 @@ class Pipeline:
 
     def pause(self) -> None:
         """Stop taking new batches; batches in flight finish."""
-        if self.state == "running":
+        if self.state == PipelineState.RUNNING:
             self._paused.clear()
-            self.state = "paused"
+            self.state = PipelineState.PAUSED
 
     def resume(self) -> None:
-        if self.state == "paused":
+        if self.state == PipelineState.PAUSED:
             self._paused.set()
-            self.state = "running"
-        elif self.state == "draining":
+            self.state = PipelineState.RUNNING
+        elif self.state == PipelineState.DRAINING:
             self._paused.set()
 
     def drain(self) -> None:
@@ -157,9 +163,9 @@ class Pipeline:
         finishing whole queues could take minutes at embedding speed. What the
         in-flight batches produce still flows through every later stage.
         """
-        if self.state in ("running", "paused"):
+        if self.state in (PipelineState.RUNNING, PipelineState.PAUSED):
             self._paused.set()
-            self.state = "draining"
+            self.state = PipelineState.DRAINING
             if self._source_task is not None:
                 self._source_task.cancel()
             for stage in self._stages:
@@ -168,13 +174,13 @@ class Pipeline:
 
     def cancel(self) -> None:
         """Stop now. Queued and in-flight items are dropped and reported as unfinished."""
-        if self.state in ("finished", "drained", "cancelled", "failed", "cancelling"):
+        if self.state.ended or self.state == PipelineState.CANCELLING:
             return
-        if self.state == "pending":
-            self.state = "cancelled"
+        if self.state == PipelineState.PENDING:
+            self.state = PipelineState.CANCELLED
             self._done.set()
             return
-        self.state = "cancelling"
+        self.state = PipelineState.CANCELLING
         self._stop_everything()
         self._done.set()
 
@@ -185,11 +191,11 @@ class Pipeline:
         Raises the fatal error, once, if a stage raised one. When this returns
         or raises, no task or thread of the run is left running.
         """
-        if self.state != "pending":
-            if self.state == "cancelled":
+        if self.state != PipelineState.PENDING:
+            if self.state == PipelineState.CANCELLED:
                 return self._result()
             raise RuntimeError("a Pipeline runs once")
-        self.state = "running"
+        self.state = PipelineState.RUNNING
         self._started = time.monotonic()
         self._rate = RateMeter(clock_start=self._started)
         for stage in self._stages:
@@ -209,12 +215,12 @@ class Pipeline:
             for stage in self._stages:
                 await stage.shutdown_threads()
             self._ended = time.monotonic()
-            if self.state in ("running", "paused"):
-                self.state = "finished"
-            elif self.state == "draining":
-                self.state = "drained"
-            elif self.state == "cancelling":
-                self.state = "cancelled"
+            if self.state in (PipelineState.RUNNING, PipelineState.PAUSED):
+                self.state = PipelineState.FINISHED
+            elif self.state == PipelineState.DRAINING:
+                self.state = PipelineState.DRAINED
+            elif self.state == PipelineState.CANCELLING:
+                self.state = PipelineState.CANCELLED
         if self._fatal is not None:
             raise self._fatal
         return self._result()
@@ -255,7 +261,7 @@ class Pipeline:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken source is fatal for the run
-            self._fail(exc)
+            self.fail(exc)
             return
         first.queue.close()
 
@@ -273,31 +279,35 @@ class Pipeline:
         put = self._stages[0].queue.total_put - self._held_base if self._held_base is not None else 0
         return self._held[put:]
 
-    # ------------------------------------------------- callbacks from stages
-    def _stage_finished(self, stage: StageRuntime) -> None:
+    # ------------------------------------------------- StageHost: callbacks from stages
+    async def wait_until_resumed(self) -> None:
+        if not self._paused.is_set():
+            await self._paused.wait()
+
+    def stage_finished(self, stage: StageRuntime) -> None:
         if stage.next is not None:
             stage.next.queue.close()
         else:
             self._done.set()
 
-    def _fail(self, exc: BaseException) -> None:
+    def fail(self, exc: BaseException) -> None:
         if self._fatal is None:
             self._fatal = exc
             log.error("fatal error, stopping the run: %s", exc)
-            self.state = "failed"
+            self.state = PipelineState.FAILED
             self._stop_everything()
             self._done.set()
 
-    def _count_loaded(self, n: int) -> None:
+    def count_loaded(self, n: int) -> None:
         self._loaded += n
         self._rate.add(n)
 
-    def _count_skipped(self, n: int) -> None:
+    def count_skipped(self, n: int) -> None:
         if n:
             self._skipped += n
             self._rate.add(n)
 
-    def _record_dead_letter(self, letter: DeadLetter) -> None:
+    def record_dead_letter(self, letter: DeadLetter) -> None:
         self._failed += letter.weight
         self._rate.add(letter.weight)
         self._recent.appendleft(letter)
@@ -320,7 +330,7 @@ class Pipeline:
         throughput = self._rate.rate(now=now) if self._started else 0.0
         done = self._loaded + self._skipped + self._failed
         eta = None
-        if self._total is not None and throughput > 0 and self.state in ("running", "draining"):
+        if self._total is not None and throughput > 0 and self.state in (PipelineState.RUNNING, PipelineState.DRAINING):
             eta = max(0.0, (self._total - done) / throughput)
         in_flight = sum(s.queued_weight() + s.in_flight for s in self._stages) if self._ended is None else 0
         return PipelineSnapshot(
@@ -347,7 +357,7 @@ class Pipeline:
         so blocked time does not count (their batches end when room appears,
         and that shows up as the next stage's utilisation instead).
         """
-        if self.state not in ("running", "draining", "paused"):
+        if not self.state.moving:
             return None
         best: tuple[float, int, str] | None = None
         for stage in self._stages:

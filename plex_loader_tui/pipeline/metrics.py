@@ -11,6 +11,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .errors import DeadLetter
 
@@ -22,12 +23,52 @@ RATE_WINDOW_SECONDS = 5.0
 LATENCY_SAMPLES = 256
 
 
+class StageState(StrEnum):
+    """What one stage is doing (or waiting for) right now."""
+
+    IDLE = "idle"  # the run has not started
+    RUNNING = "running"
+    STARVED = "starved"  # nothing to do: its input queue is empty
+    BACKPRESSURE = "backpressure"  # its workers wait for room downstream
+    PAUSED = "paused"
+    PAUSING = "pausing"  # paused, batches in flight still finishing
+    RATE_LIMITED = "rate-limited"  # a remote service is slowing it down
+    DONE = "done"
+
+
+class PipelineState(StrEnum):
+    """Where a run is in its life."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DRAINING = "draining"
+    CANCELLING = "cancelling"
+    FINISHED = "finished"
+    DRAINED = "drained"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def ended(self) -> bool:
+        """True once the run does no more work."""
+        return self in _ENDED
+
+    @property
+    def moving(self) -> bool:
+        """True while items can still flow (a tuning change applies at once)."""
+        return self in (PipelineState.RUNNING, PipelineState.PAUSED, PipelineState.DRAINING)
+
+
+_ENDED = frozenset({PipelineState.FINISHED, PipelineState.DRAINED, PipelineState.CANCELLED, PipelineState.FAILED})
+
+
 @dataclass(frozen=True, slots=True)
 class StageSnapshot:
     """One stage at one moment. Times are in seconds, rates in items/s."""
 
     name: str
-    state: str  # idle | running | starved | backpressure | paused | rate-limited | done
+    state: StageState
     items_in: int
     items_out: int
     skipped: int
@@ -55,7 +96,7 @@ class PipelineSnapshot:
     skipped as unchanged, or failed); ETA is ``(total - done) / throughput``.
     """
 
-    state: str  # pending | running | paused | draining | cancelling | finished | drained | cancelled | failed
+    state: PipelineState
     elapsed: float
     total: int | None
     loaded: int

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeadLetter
-from .metrics import LatencyWindow, RateMeter, StageSnapshot
+from .metrics import LatencyWindow, PipelineState, RateMeter, StageSnapshot, StageState
 from .queue import BatchQueue, QueueClosed
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .engine import Pipeline
+    from .host import StageHost
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,19 @@ class StageOutput:
 
     items: Sequence[Any]
     skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StageStatus:
+    """What a stage reports about itself beyond its counters.
+
+    ``rate_limited`` marks the stage as held back by a remote service (the
+    dashboard shows "rate limited"); ``detail`` is a short note for people
+    ("rate-limited (tmdb)", "pacing (tmdb 40/s)").
+    """
+
+    rate_limited: bool = False
+    detail: str | None = None
 
 
 BatchFn = Callable[[list[Any]], "Sequence[Any] | StageOutput | Awaitable[Sequence[Any] | StageOutput]"]
@@ -70,8 +83,8 @@ class Stage:
     describe: Callable[[Any], str] | None = None
     #: How many library items an input stands for (a page of a listing: its size).
     weight: Callable[[Any], int] | None = None
-    #: A short status the stage reports about itself ("rate-limited (tmdb)").
-    status: Callable[[], str | None] | None = None
+    #: What the stage reports about itself (e.g. a remote service rate-limits it).
+    status: Callable[[], StageStatus | None] | None = None
     #: Force thread (True) or loop (False) execution; None decides from ``fn``.
     threaded: bool | None = None
 
@@ -115,10 +128,10 @@ class _BatchClock:
 class StageRuntime:
     """The live state of one stage inside a running pipeline."""
 
-    def __init__(self, spec: Stage, pipeline: Pipeline, index: int) -> None:
+    def __init__(self, spec: Stage, host: StageHost, index: int) -> None:
         self.spec = spec
         self.name = spec.name
-        self.pipeline = pipeline
+        self.host = host
         self.index = index
         self.queue = BatchQueue(spec.queue_size)
         self.next: StageRuntime | None = None
@@ -171,11 +184,11 @@ class StageRuntime:
             return
         exc = task.exception()
         if exc is not None:  # a bug in the engine itself: stop everything, loudly
-            self.pipeline._fail(exc)
+            self.host.fail(exc)
             return
         if not self._tasks and self.queue.exhausted and not self.finished:
             self.finished = True
-            self.pipeline._stage_finished(self)
+            self.host.stage_finished(self)
 
     def set_workers(self, n: int) -> None:
         validate_workers(self.name, n)
@@ -228,14 +241,14 @@ class StageRuntime:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def _worker(self) -> None:
-        pipeline = self.pipeline
+        host = self.host
         queue = self.queue
         while True:
             if self._retire > 0:
                 self._retire -= 1
                 return
-            if pipeline._paused.is_set() is False:
-                await pipeline._paused.wait()
+            if host.paused:
+                await host.wait_until_resumed()
                 continue
             batch = await queue.get_batch(self.batch_size, self.spec.linger)
             if batch is None:
@@ -245,10 +258,10 @@ class StageRuntime:
             weight = self.weigh(batch)
             self.items_in += len(batch)
             self.in_flight += weight
-            if not pipeline._paused.is_set():
+            if host.paused:
                 # Paused while this worker waited for items: hold the batch (still
                 # counted in flight, so a cancel reports it), do not process it.
-                await pipeline._paused.wait()
+                await host.wait_until_resumed()
             self.busy += 1
             clock = _BatchClock(time.monotonic())
             self._active.add(clock)
@@ -290,7 +303,7 @@ class StageRuntime:
             if policy.is_fatal(exc):
                 self.errors += 1
                 self.last_error = _describe_error(exc)
-                self.pipeline._fail(exc)  # cancels every worker, this one included
+                self.host.fail(exc)  # cancels every worker, this one included
                 return
             if not isinstance(exc, Exception):
                 raise
@@ -316,7 +329,7 @@ class StageRuntime:
         else:
             outputs, skipped = result, 0
         self.skipped += skipped
-        self.pipeline._count_skipped(skipped)
+        self.host.count_skipped(skipped)
         await self._emit(outputs, skipped, clock)
 
     async def _emit(self, outputs: Sequence[Any], skipped: int, clock: _BatchClock) -> None:
@@ -331,7 +344,7 @@ class StageRuntime:
                 clock.waited += time.monotonic() - clock.blocked_since
                 clock.blocked_since = None
         else:
-            self.pipeline._count_loaded(len(outputs))
+            self.host.count_loaded(len(outputs))
         self.items_out += len(outputs)
         done_weight += len(outputs)
         self.rate.add(done_weight)
@@ -356,25 +369,27 @@ class StageRuntime:
         )
         self.failed += weight
         self.rate.add(weight)
-        self.pipeline._record_dead_letter(letter)
+        self.host.record_dead_letter(letter)
 
     # -------------------------------------------------------------- metrics
-    def state(self, now: float) -> str:
-        pipeline = self.pipeline
+    def status(self) -> StageStatus | None:
+        """What the stage function reports about itself, if it reports anything."""
+        return self.spec.status() if self.spec.status is not None else None
+
+    def state(self, status: StageStatus | None = None) -> StageState:
         if self.finished:
-            return "done"
-        if pipeline.state == "pending":
-            return "idle"
-        if not pipeline._paused.is_set():
-            return "paused" if self.busy == 0 else "pausing"
-        hint = self.spec.status() if self.spec.status is not None else None
-        if hint and "rate" in hint:
-            return "rate-limited"
+            return StageState.DONE
+        if self.host.state == PipelineState.PENDING:
+            return StageState.IDLE
+        if self.host.paused:
+            return StageState.PAUSED if self.busy == 0 else StageState.PAUSING
+        if status is not None and status.rate_limited:
+            return StageState.RATE_LIMITED
         if self.blocked and self.blocked >= self.busy:
-            return "backpressure"
+            return StageState.BACKPRESSURE
         if self.busy == 0 and len(self.queue) == 0:
-            return "starved"
-        return "running"
+            return StageState.STARVED
+        return StageState.RUNNING
 
     def utilisation(self, now: float, window: float = 5.0) -> float:
         """Fraction of worker time spent on batches over the last ``window`` seconds."""
@@ -391,10 +406,10 @@ class StageRuntime:
         return min(1.0, busy / (workers * window))
 
     def snapshot(self, now: float) -> StageSnapshot:
-        detail = self.spec.status() if self.spec.status is not None else None
+        status = self.status()
         return StageSnapshot(
             name=self.name,
-            state=self.state(now),
+            state=self.state(status),
             items_in=self.items_in,
             items_out=self.items_out,
             skipped=self.skipped,
@@ -411,7 +426,7 @@ class StageRuntime:
             latency_p95=self.latency.percentile(95),
             last_error=self.last_error,
             history=self.rate.history(60, now=now),
-            detail=detail,
+            detail=status.detail if status is not None else None,
         )
 
 

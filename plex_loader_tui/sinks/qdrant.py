@@ -35,7 +35,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from ..models import EmbeddedPoint
+from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
 
@@ -79,6 +79,8 @@ class QdrantTransientError(Exception):
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (QdrantTransientError,)
 
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+#: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
+MIN_PREFETCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +125,13 @@ class QdrantSettings:
 
 
 class QdrantSink:
-    """Writes :class:`EmbeddedPoint` batches into one Qdrant collection.
+    """Writes :class:`EmbeddedPoint` batches into one Qdrant collection (a :class:`~plex_loader_tui.ports.Sink`).
 
     Build it, :meth:`connect`, :meth:`ensure_collection`, then call
     :meth:`upsert` from any number of worker threads; :meth:`close` at the end.
     """
+
+    transient_errors = TRANSIENT_ERRORS
 
     def __init__(self, settings: QdrantSettings, dense_dim: int, dense_model: str, sparse_model: str) -> None:
         if settings.is_local and settings.path is None:
@@ -145,6 +149,11 @@ class QdrantSink:
 
     def __repr__(self) -> str:
         return f"QdrantSink({self.settings!r})"
+
+    @property
+    def location(self) -> str:
+        """The server URL, or ``local:<folder>`` (no secret)."""
+        return self.settings.location
 
     # -- connection ---------------------------------------------------------
 
@@ -402,6 +411,36 @@ class QdrantSink:
         """``client.query_points`` on this collection, serialised like every other call."""
         with self._call():
             return self.client.query_points(self.collection, **kwargs)
+
+    def collection_exists(self) -> bool:
+        """True when the collection is there (a search before any load finds nothing)."""
+        with self._call():
+            return self.client.collection_exists(self.collection)
+
+    def hybrid_query(self, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
+        """Dense + sparse prefetches fused with RRF inside Qdrant, in one call."""
+        with self._call():
+            return hybrid_query(self.client, self.collection, vectors, limit)
+
+
+def hybrid_query(client: QdrantClient, collection: str, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
+    """One ``query_points``: a dense (cosine) and a sparse (BM25, IDF) prefetch merged by RRF."""
+    depth = max(MIN_PREFETCH, limit * 5)
+    response = client.query_points(
+        collection,
+        prefetch=[
+            qm.Prefetch(query=list(vectors.dense), using=DENSE_VECTOR, limit=depth),
+            qm.Prefetch(
+                query=qm.SparseVector(indices=list(vectors.sparse.indices), values=list(vectors.sparse.values)),
+                using=SPARSE_VECTOR,
+                limit=depth,
+            ),
+        ],
+        query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+        limit=limit,
+        with_payload=True,
+    )
+    return [ScoredPoint(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
 
 def _grpc_code(exc: BaseException) -> str | None:

@@ -30,7 +30,6 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -38,14 +37,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ..errors import ConfigError, FatalError
 from ..models import Person, SourceItem
 from ..net import is_loopback
-from ..errors import ConfigError, FatalError
+from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 from ..secrets import mask, mask_url, redact
 
 log = logging.getLogger(__name__)
-
-PageKind = Literal["movie", "episode"]
 
 #: Plex's numeric search types for the section listings we read.
 _TYPE_MOVIE = 1
@@ -116,71 +114,6 @@ class PlexSettings:
         )
 
     __str__ = __repr__
-
-
-@dataclass(frozen=True, slots=True)
-class ServerInfo:
-    """Who answered: the server's name, machine identifier, version and URL."""
-
-    name: str
-    machine_identifier: str
-    version: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class SectionPlan:
-    """One library section chosen for the load and how many items it holds."""
-
-    key: str
-    title: str
-    type: Literal["movie", "show"]
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    """One page of a section listing: the unit of work of the ingestion stage.
-
-    ``kind`` is ``"movie"`` for a movie section and ``"episode"`` for a show
-    section (its whole-section episode listing). ``start`` is 0-based.
-    """
-
-    section_key: str
-    section_title: str
-    kind: PageKind
-    start: int
-    size: int
-
-    @property
-    def title(self) -> str:
-        """Human name for logs and dead letters: ``"Movies items 200–399"``."""
-        return f"{self.section_title} items {self.start}–{self.start + self.size - 1}"
-
-    @property
-    def weight(self) -> int:
-        """How many library items this page stands for."""
-        return self.size
-
-    def __str__(self) -> str:
-        return self.title
-
-
-@dataclass(frozen=True, slots=True)
-class ListingPlan:
-    """What the load will read: the sections and the pages that cover them."""
-
-    server: ServerInfo
-    sections: tuple[SectionPlan, ...]
-    pages: tuple[PageRequest, ...]
-
-    @property
-    def total(self) -> int:
-        """Items known up front (movies + episodes of the chosen sections)."""
-        return sum(s.total for s in self.sections)
-
-    def pages_of(self, section_key: str) -> tuple[PageRequest, ...]:
-        return tuple(p for p in self.pages if p.section_key == section_key)
 
 
 # ------------------------------------------------------------------- guids
@@ -293,7 +226,7 @@ def _tags(el: Element, tag: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------- source
 class PlexSource:
-    """Reads a Plex server's movies and episodes, page by page.
+    """Reads a Plex server's movies and episodes, page by page (a :class:`~plex_loader_tui.ports.Source`).
 
     Not tied to the engine: ``connect()`` and ``plan()`` run once (in a thread,
     they block), then ``fetch_page``/``fetch_pages`` run from any number of

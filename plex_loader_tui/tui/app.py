@@ -22,7 +22,6 @@ import threading
 import time
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,13 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from ..config import RunConfig, StageConfig
 from ..errors import ConfigError, FatalError
 from ..exit_codes import ExitCode
+from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot
-from ..stages import STAGE_NAMES
 from ..secrets import mask_in_text, mask_url, redact
+from ..stages import STAGE_NAMES
 from . import themes as theme_files
 from .commands import LoaderCommands
 from .screens import (
@@ -51,7 +52,7 @@ from .screens import (
     StageEdit,
     StageEditScreen,
 )
-from .session import ENDED_PHASES, PREPARING_PHASES, DashboardSession, SessionFactory, default_session_factory
+from .session import DashboardSession, SessionFactory, default_session_factory
 from .widgets import ErrorLog, OverallPanel, PhaseBar, SourceHeader, StagePanel
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,6 @@ EXIT_FATAL = ExitCode.FATAL
 #: Cancelling the load from the dashboard reports the same code as Ctrl+C.
 EXIT_CANCELLED = ExitCode.SIGINT
 EXIT_TERMINATED = ExitCode.SIGTERM
-
-
-@dataclass(frozen=True, slots=True)
-class StageTuning:
-    """A stage's workers and batch size as the operator set them during a run."""
-
-    workers: int
-    batch_size: int
 
 
 class LoaderApp(App[int]):
@@ -112,7 +105,7 @@ class LoaderApp(App[int]):
 
     def __init__(
         self,
-        config: Any,
+        config: RunConfig,
         *,
         session_factory: SessionFactory | None = None,
         autostart: bool = True,
@@ -124,18 +117,18 @@ class LoaderApp(App[int]):
         self.stage_names: tuple[str, ...] = tuple(stage_names)
         self._session_factory = session_factory or default_session_factory
         self._autostart = autostart
-        self._config_dir: Path | None = Path(config.config_dir) if getattr(config, "config_dir", None) else None
+        self._config_dir: Path = Path(config.config_dir)
         self._theme_dirs = list(theme_dirs) if theme_dirs is not None else theme_files.theme_dirs(self._config_dir)
         self.session: DashboardSession | None = None
-        self.result: Any = None
+        self.result: LoadResult | None = None
         self.fatal_message: str | None = None
         self._load_worker: Worker[Any] | None = None
         self._exit_code_when_stopped: int | None = None
-        self._restart_with: Any = None
+        self._restart_with: RunConfig | None = None
         self._last_phase: str | None = None
-        self._shown_info: Any = None
+        self._shown_info: SessionInfo | None = None
         #: Stage settings the operator changed during the current run.
-        self._tuned: dict[str, StageTuning] = {}
+        self._tuned: dict[str, StageConfig] = {}
         #: ``time.perf_counter()`` of the last tuning change applied (for latency measurements).
         self.last_tune_at: float = 0.0
         self.theme_errors: tuple[str, ...] = ()
@@ -207,7 +200,7 @@ class LoaderApp(App[int]):
             log.warning("default theme %r not found in %s; using %s", default,
                         ", ".join(map(str, self._theme_dirs)), theme_files.FALLBACK_THEME)
             default = theme_files.FALLBACK_THEME
-        wanted = getattr(self.config, "theme", None) or theme_files.load_state(self._config_dir).theme
+        wanted = self.config.theme or theme_files.load_state(self._config_dir).theme
         if wanted and wanted not in available:
             log.warning("theme %r is not available", wanted)
             self.notify(
@@ -259,7 +252,7 @@ class LoaderApp(App[int]):
         """True while a load worker is active."""
         return self._load_worker is not None and self._load_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
-    def start_load(self, config: Any = None) -> None:
+    def start_load(self, config: RunConfig | None = None) -> None:
         """Start a new load session for ``config`` (default: the app's config)."""
         if self.running:
             self.notify("A load is already running.", severity="warning")
@@ -281,7 +274,7 @@ class LoaderApp(App[int]):
         self._poll()
 
     @work(exclusive=True, exit_on_error=False, group="load", name="load")
-    async def _run_load(self, session: DashboardSession) -> Any:
+    async def _run_load(self, session: DashboardSession) -> LoadResult:
         return await session.run()
 
     @on(Worker.StateChanged)
@@ -293,9 +286,9 @@ class LoaderApp(App[int]):
         if state == WorkerState.SUCCESS:
             self.result = event.worker.result
             self._poll(final=True)
-            fatal = getattr(self.result, "fatal_error", None)
-            if getattr(self.result, "state", None) == "failed" and fatal:
-                self._show_fatal(FatalError(fatal))
+            result = self.result
+            if result is not None and result.state == Phase.FAILED and result.fatal_error:
+                self._show_fatal(FatalError(result.fatal_error))
             else:
                 self._announce_result()
         elif state == WorkerState.ERROR:
@@ -316,9 +309,9 @@ class LoaderApp(App[int]):
         """A hint under the progress panel once a run has ended."""
         if self.running or self.result is None:
             return ""
-        snapshot = getattr(self.result, "snapshot", None)
+        snapshot = self.result.snapshot
         # The state store's count covers earlier runs too; the snapshot's, this run.
-        waiting = getattr(self.result, "failed_waiting", 0) or (snapshot.failed if snapshot is not None else 0)
+        waiting = self.result.failed_waiting or (snapshot.failed if snapshot is not None else 0)
         if waiting:
             noun = "item" if waiting == 1 else "items"
             return f"{waiting:,} failed {noun} waiting for a retry: press r"
@@ -326,15 +319,15 @@ class LoaderApp(App[int]):
 
     def _announce_result(self) -> None:
         result = self.result
-        snapshot = getattr(result, "snapshot", None)
-        state = getattr(result, "state", "finished")
+        assert result is not None
+        snapshot, state = result.snapshot, result.state
         if snapshot is None:
             self.notify(f"Load {state} before any item was processed.", title=f"Load {state}")
             return
         failed = snapshot.failed
         message = (
             f"loaded {snapshot.loaded:,} · skipped {snapshot.skipped:,} · failed {failed:,} "
-            f"in {getattr(result, 'duration', snapshot.elapsed):.1f} s"
+            f"in {result.duration:.1f} s"
         )
         if failed:
             message += "\nPress r to retry the failed items."
@@ -342,7 +335,7 @@ class LoaderApp(App[int]):
 
     def _secrets(self) -> list[str | None]:
         config = self.session.config if self.session is not None else self.config
-        return [getattr(config, name, None) for name in ("plex_token", "tmdb_api_key", "qdrant_api_key")]
+        return list(config.secret_values())
 
     def _show_fatal(self, error: BaseException | None) -> None:
         if isinstance(error, FatalError):
@@ -369,19 +362,12 @@ class LoaderApp(App[int]):
             return EXIT_FATAL
         result = self.result
         if result is None:
-            return EXIT_CANCELLED if self.session is not None and self.session.phase == "cancelled" else EXIT_OK
-        state = getattr(result, "state", "finished")
-        if state == "failed":
-            return EXIT_FATAL
-        if state == "cancelled":
+            return EXIT_CANCELLED if self.session is not None and self.session.phase == Phase.CANCELLED else EXIT_OK
+        if result.state == Phase.CANCELLED:
             return EXIT_CANCELLED
         # The session's own rule (failed items, or items loaded without their
         # TMDb/IMDb data) so the dashboard and --no-ui agree.
-        code = getattr(result, "exit_code", None)
-        if code is not None:
-            return code
-        snapshot = getattr(result, "snapshot", None)
-        return EXIT_FAILED_ITEMS if snapshot is not None and snapshot.failed else EXIT_OK
+        return result.exit_code
 
     def _stop_then_exit(self, code: int) -> None:
         if not self.running:
@@ -394,18 +380,15 @@ class LoaderApp(App[int]):
         self.set_timer(QUIT_GRACE_SECONDS, lambda: self.exit(return_code=code))
 
     # ------------------------------------------------------------------ poll
-    def _show_info_from_config(self, config: Any) -> None:
-        target = getattr(config, "qdrant_location", None) or mask_url(getattr(config, "qdrant_url", None))
-        plex_url = getattr(config, "plex_url", None)
-        source = mask_url(plex_url) if plex_url else ("built-in demo server" if getattr(config, "demo", False) else "")
-        self.show_info(source, f"Qdrant {target}" if target else "", getattr(config, "collection", ""), getattr(config, "profile", None))
+    def _show_info_from_config(self, config: RunConfig) -> None:
+        # Masked here too: the header must never show a credential, whatever it is handed.
+        source = mask_url(config.plex_url) if config.plex_url else ("built-in demo server" if config.demo else "")
+        target = mask_url(config.qdrant_url) if config.qdrant_url else config.qdrant_location
+        self.show_info(source, f"Qdrant {target}", config.collection, config.profile)
 
-    def _show_planned(self, config: Any) -> None:
+    def _show_planned(self, config: RunConfig) -> None:
         for panel in self.query(StagePanel):
-            try:
-                planned = config.stage(panel.stage)
-            except (AttributeError, KeyError):
-                continue
+            planned = config.stage(panel.stage)
             panel.show_planned(planned.workers, planned.batch_size)
 
     def show_info(self, source: str, target: str, collection: str, profile: str | None) -> None:
@@ -435,7 +418,7 @@ class LoaderApp(App[int]):
             return
         phase = session.phase
         phase_bar = self.query_one(PhaseBar)
-        preparing = phase in PREPARING_PHASES and self.running
+        preparing = Phase(phase).preparing and self.running
         phase_bar.display = preparing
         if preparing:
             phase_bar.show(phase, session.phase_detail)
@@ -445,9 +428,9 @@ class LoaderApp(App[int]):
             self.show_info(info.source, info.target, info.collection, info.profile)
         snapshot = session.snapshot()
         if final and snapshot is None:
-            snapshot = getattr(self.result, "snapshot", None)
+            snapshot = self.result.snapshot if self.result is not None else None
         if snapshot is not None:
-            shown_phase = phase if phase in ENDED_PHASES or phase in PREPARING_PHASES else None
+            shown_phase = phase if Phase(phase).ended or Phase(phase).preparing else None
             self.show_snapshot(snapshot, shown_phase, self._next_step_note())
         if phase != self._last_phase:
             self._last_phase = phase
@@ -461,7 +444,7 @@ class LoaderApp(App[int]):
             return False
         running = self.running
         if action in ("toggle_pause", "drain", "cancel_load"):
-            return True if running and self.session is not None and self.session.phase not in PREPARING_PHASES else None
+            return True if running and self.session is not None and not Phase(self.session.phase).preparing else None
         if action == "retry_failed":
             return True if (not running and self.session is not None) else None
         return True
@@ -504,9 +487,7 @@ class LoaderApp(App[int]):
         if self.running:
             self.notify("Wait for the load to end (or drain it) before retrying failed items.", severity="warning")
             return
-        config = self.config
-        if dataclasses.is_dataclass(config) and any(f.name == "retry_failed" for f in dataclasses.fields(config)):
-            config = dataclasses.replace(config, retry_failed=True)
+        config = dataclasses.replace(self.config, retry_failed=True)
         self.notify("Retrying the failed items.", timeout=3)
         self.start_load(config)
 
@@ -520,8 +501,7 @@ class LoaderApp(App[int]):
             from ..load import search_collection
 
             search = partial(search_collection, self.config)
-        collection = getattr(self.config, "collection", "")
-        self.push_screen(SearchScreen(search, collection))
+        self.push_screen(SearchScreen(search, self.config.collection))
 
     def action_focus_errors(self) -> None:
         self.query_one(ErrorLog).focus()
@@ -579,16 +559,16 @@ class LoaderApp(App[int]):
             if live:
                 assert self.session is not None
                 configured = self.config.stage(edit.stage)
-                tuned = self._tuned.get(edit.stage, StageTuning(configured.workers, configured.batch_size))
+                tuned = self._tuned.get(edit.stage, StageConfig(configured.workers, configured.batch_size))
                 if edit.workers != workers:
                     self.session.set_workers(edit.stage, edit.workers)
-                    tuned = StageTuning(edit.workers, tuned.batch_size)
+                    tuned = StageConfig(edit.workers, tuned.batch_size)
                 if edit.batch_size != batch:
                     self.session.set_batch_size(edit.stage, edit.batch_size)
                     # The engine's ingest batch counts listing pages; the setting a
                     # profile keeps for ingest is the Plex page size, so it is not recorded.
                     if edit.stage != "ingest":
-                        tuned = StageTuning(tuned.workers, edit.batch_size)
+                        tuned = StageConfig(tuned.workers, edit.batch_size)
                 self._tuned[edit.stage] = tuned
             else:
                 # No pipeline to change: the values apply to the next run.
@@ -621,7 +601,7 @@ class LoaderApp(App[int]):
         self.push_screen(ErrorDetailScreen(message.letter))
 
     # -------------------------------------------------------------- profile
-    def _live_config(self) -> Any:
+    def _live_config(self) -> RunConfig:
         """The app's config plus every stage change the operator applied to the current run.
 
         Built from the dashboard's own record rather than read back from the
@@ -654,9 +634,9 @@ class LoaderApp(App[int]):
     def action_profile(self) -> None:
         from .profiles import list_profiles
 
-        can_load = not self.running or (self.session is not None and self.session.phase in PREPARING_PHASES)
+        can_load = not self.running or (self.session is not None and Phase(self.session.phase).preparing)
         screen = ProfileScreen(
-            getattr(self.config, "profile", None),
+            self.config.profile,
             self.profile_rows(),
             list_profiles(Path(self.config.config_dir)),
             can_load=can_load,
@@ -694,7 +674,7 @@ class LoaderApp(App[int]):
             self.start_load(config)
 
 
-def run_dashboard(config: Any) -> int:
+def run_dashboard(config: RunConfig) -> int:
     """Run the dashboard for ``config`` until the operator quits; return the exit code."""
     app = LoaderApp(config)
     try:

@@ -12,7 +12,7 @@ import logging
 import pprint
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from rich.text import Text
 from textual import on, work
@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from ..pipeline.errors import DeadLetter
 from ..pipeline.stage import MAX_BATCH_SIZE, MAX_WORKERS
+from ..search import SearchHit
 from ..secrets import mask_in_text
 from . import format as fmt
 
@@ -295,7 +296,7 @@ class ProfileScreen(ModalScreen[ProfileRequest | None]):
 
 
 # ------------------------------------------------------------------ search
-SearchFn = Callable[[str, int], Awaitable[Sequence[Any]]]
+SearchFn = Callable[[str, int], Awaitable[Sequence[SearchHit]]]
 
 
 class SearchScreen(Screen[None]):
@@ -311,7 +312,7 @@ class SearchScreen(Screen[None]):
         self._search = search
         self.collection = collection
         self.limit = limit
-        self.hits: list[Any] = []
+        self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box") as box:
@@ -345,26 +346,17 @@ class SearchScreen(Screen[None]):
         self.run_search(query)
 
     @work(exclusive=True, exit_on_error=False, group="search")
-    async def run_search(self, query: str) -> tuple[str, Sequence[Any]]:
+    async def run_search(self, query: str) -> tuple[str, Sequence[SearchHit]]:
         assert self._search is not None
         return query, await self._search(query, self.limit)
 
-    def show_hits(self, query: str, hits: Sequence[Any]) -> None:
+    def show_hits(self, query: str, hits: Sequence[SearchHit]) -> None:
         """Fill the table (public so screenshots and tests can show given hits)."""
         self.hits = list(hits)
         table = self.query_one("#search-hits", DataTable)
         table.clear()
         for rank, hit in enumerate(hits, start=1):
-            year = getattr(hit, "year", None)
-            title = getattr(hit, "display_title", None)
-            if title is None:  # a hit without the helper: title plus year
-                title = f"{hit.title} ({year})" if year else str(hit.title)
-            table.add_row(
-                str(rank),
-                f"{getattr(hit, 'score', 0.0):.3f}",
-                str(getattr(hit, "type", "") or ""),
-                str(title),
-            )
+            table.add_row(str(rank), f"{hit.score:.3f}", hit.type, hit.display_title)
         noun = "hit" if len(hits) == 1 else "hits"
         self.query_one("#search-status", Static).update(f"{len(hits)} {noun} for {query!r}")
 

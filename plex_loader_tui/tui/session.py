@@ -10,38 +10,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ..config import RunConfig, StageConfig
+from ..load.outcome import LoadResult, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot
 
+if TYPE_CHECKING:
+    from ..search import SearchHit
+
 log = logging.getLogger(__name__)
-
-#: Phases in which the session is still preparing (the loading indicator shows).
-PREPARING_PHASES = frozenset({"starting", "connecting", "loading-models"})
-#: Phases after which the session does no more work.
-ENDED_PHASES = frozenset({"finished", "drained", "cancelled", "failed"})
-
-
-class StageSettings(Protocol):
-    """A stage's live settings (``StageConfig`` in :mod:`plex_loader_tui.config`)."""
-
-    workers: int
-    batch_size: int
 
 
 @runtime_checkable
 class DashboardSession(Protocol):
-    """The control surface of one load run, as the dashboard uses it."""
+    """The control surface of one load run, as the dashboard uses it.
 
-    config: Any
-    info: Any
+    ``phase`` is a :class:`~plex_loader_tui.load.outcome.Phase` value.
+    """
+
+    config: RunConfig
+    info: SessionInfo
     phase: str
     phase_detail: str
 
     @property
     def paused(self) -> bool: ...
 
-    async def run(self) -> Any: ...
+    async def run(self) -> LoadResult: ...
 
     def snapshot(self) -> PipelineSnapshot | None: ...
 
@@ -57,19 +53,19 @@ class DashboardSession(Protocol):
 
     def cancel(self) -> None: ...
 
-    def stage_settings(self) -> Mapping[str, StageSettings]: ...
+    def stage_settings(self) -> Mapping[str, StageConfig]: ...
 
-    async def search(self, query: str, limit: int = 10) -> Sequence[Any]: ...
+    async def search(self, query: str, limit: int = 10) -> Sequence[SearchHit]: ...
 
     def failed_waiting(self) -> int: ...
 
 
 #: Builds a session for a config (``LoadSession`` by default).
-SessionFactory = Callable[[Any], DashboardSession]
+SessionFactory = Callable[[RunConfig], DashboardSession]
 
 
-def default_session_factory(config: Any) -> DashboardSession:
+def default_session_factory(config: RunConfig) -> DashboardSession:
     """Build the real :class:`~plex_loader_tui.load.LoadSession` (imported lazily)."""
     from ..load import LoadSession
 
-    return LoadSession(config)  # type: ignore[return-value]
+    return LoadSession(config)

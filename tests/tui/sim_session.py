@@ -11,33 +11,18 @@ tests steer a run whose speed they choose, without a model in the loop.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Any
 
 from plex_loader_tui.config import RunConfig, StageConfig
-from plex_loader_tui.load import SessionInfo
-from plex_loader_tui.pipeline import FatalError, Pipeline, PipelineControls, PipelineSnapshot, RetryPolicy, Stage
-
-STAGES = ("ingest", "enrich", "embed", "upsert")
-
-
-@dataclass(frozen=True, slots=True)
-class SimResult:
-    """The fields of ``LoadResult`` the dashboard reads."""
-
-    state: str
-    duration: float
-    snapshot: PipelineSnapshot | None
-    fatal_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SimHit:
-    score: float
-    title: str
-    type: str
-    year: int | None
-    payload: dict[str, Any]
+from plex_loader_tui.load import LoadResult, SessionInfo
+from plex_loader_tui.pipeline import (
+    FatalError,
+    Pipeline,
+    PipelineControls,
+    RetryPolicy,
+    Stage,
+)
+from plex_loader_tui.search import SearchHit
+from plex_loader_tui.stages import STAGE_NAMES as STAGES
 
 
 class SimSession(PipelineControls):
@@ -106,13 +91,13 @@ class SimSession(PipelineControls):
         ]
 
     # ------------------------------------------------------------------ run
-    async def run(self) -> SimResult:
+    async def run(self) -> LoadResult:
         self.phase = "loading-models"
         self.phase_detail = "simulated models"
         await self.models_ready.wait()
         if self._cancelled:
             self.phase = "cancelled"
-            return SimResult("cancelled", 0.0, None)
+            return LoadResult("cancelled", 0.0, None)
         self._pipeline = Pipeline(self._stages(), range(self.items), total=self.items)
         self.phase = "running"
         self.phase_detail = ""
@@ -122,7 +107,7 @@ class SimSession(PipelineControls):
             self.phase = "failed"
             raise
         self.phase = result.state
-        return SimResult(result.state, result.duration, result.snapshot)
+        return LoadResult(result.state, result.duration, result.snapshot)
 
     # -------------------------------------------------------------- control
     # snapshot, set_workers, set_batch_size, pause, resume, drain: PipelineControls.
@@ -138,9 +123,12 @@ class SimSession(PipelineControls):
             name: StageConfig(self._pipeline.workers(name), self._pipeline.batch_size(name)) for name in STAGES
         }
 
-    async def search(self, query: str, limit: int = 10) -> list[SimHit]:
+    async def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         done = self._pipeline.snapshot().loaded if self._pipeline is not None else 0
-        return [SimHit(1.0 / (i + 1), f"Simulated item {i} ({query})", "movie", 2000 + i, {}) for i in range(min(done, limit))]
+        return [
+            SearchHit(f"sim-{i}", 1.0 / (i + 1), f"Simulated item {i} ({query})", "movie", 2000 + i, None, {})
+            for i in range(min(done, limit))
+        ]
 
     def failed_waiting(self) -> int:
         return 0

@@ -83,7 +83,7 @@ def test_a_broken_profile_is_a_config_error_naming_the_file(tmp_path: Path):
 
 def test_saved_live_values_round_trip(tmp_path: Path):
     config, store = _resolve(tmp_path, {})
-    from plex_loader_tui.tui.app import StageTuning
+    from plex_loader_tui.config import StageConfig as StageTuning
 
     live = live_config(config, {"enrich": StageTuning(7, 30)})
     path = save_profile(live, "live")

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import json
 
-from .models import SourceItem
+from ..models import SourceItem
 
 
 def source_fingerprint(item: SourceItem, model_names: str, text_version: int) -> str:

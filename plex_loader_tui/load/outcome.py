@@ -1,0 +1,87 @@
+"""The data shapes a load session hands its front ends: phases, header facts, the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..exit_codes import ExitCode
+from ..pipeline import DeadLetter, PipelineSnapshot
+
+
+class Phase(StrEnum):
+    """Where a load session is: preparing, running, or how it ended."""
+
+    STARTING = "starting"
+    CONNECTING = "connecting"
+    LOADING_MODELS = "loading-models"
+    RUNNING = "running"
+    FINISHED = "finished"
+    DRAINED = "drained"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def preparing(self) -> bool:
+        """Still connecting or loading models (no pipeline yet)."""
+        return self in (Phase.STARTING, Phase.CONNECTING, Phase.LOADING_MODELS)
+
+    @property
+    def ended(self) -> bool:
+        """The session does no more work."""
+        return self in (Phase.FINISHED, Phase.DRAINED, Phase.CANCELLED, Phase.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What the dashboard header and the summary say about a load (secrets masked)."""
+
+    source: str
+    target: str
+    collection: str
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """The services a load talks to (the demo server's, under ``--demo``)."""
+
+    plex_url: str | None
+    plex_token: str | None
+    tmdb_api_key: str | None
+    tmdb_base_url: str
+    imdb_base_url: str
+
+    def __repr__(self) -> str:  # never show the secrets
+        return (
+            f"Endpoints(plex_url={self.plex_url!r}, tmdb_base_url={self.tmdb_base_url!r}, "
+            f"imdb_base_url={self.imdb_base_url!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """How a load ended, with the figures for the summary.
+
+    ``state``: finished | drained | cancelled | failed.
+    """
+
+    state: str
+    duration: float
+    snapshot: PipelineSnapshot | None
+    dead_letters: tuple[DeadLetter, ...] = ()
+    dead_letters_omitted: int = 0
+    fatal_error: str | None = None
+    deleted: int = 0
+    failed_waiting: int = 0
+    enrich_incomplete: int = 0
+    unfinished: int = 0
+    total: int | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.state == Phase.FAILED:
+            return ExitCode.FATAL
+        if self.enrich_incomplete or (self.snapshot is not None and self.snapshot.failed > 0):
+            return ExitCode.FAILED_ITEMS
+        return ExitCode.OK

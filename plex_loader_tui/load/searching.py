@@ -1,0 +1,53 @@
+"""Searching the configured collection outside a running load.
+
+Inside a run the session answers with the run's own client and models (an
+embedded Qdrant folder admits one client per process). Outside one, a
+:class:`CollectionSearcher` opens the collection for each query and keeps the
+models it loaded, since loading them is the slow part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from ..config import RunConfig
+from . import wiring
+
+if TYPE_CHECKING:
+    from ..embed.models import Models
+    from ..search import SearchHit
+
+
+class CollectionSearcher:
+    """Hybrid queries against ``config``'s collection, each through a freshly opened client."""
+
+    def __init__(self, config: RunConfig, models: Models | None = None) -> None:
+        self.config = config
+        self.models = models
+
+    async def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        return await asyncio.to_thread(self._search, query, limit)
+
+    def _search(self, query: str, limit: int) -> list[SearchHit]:
+        from ..embed.stage import Embedder
+        from ..search import search
+        from ..sinks.qdrant import CollectionMissingError
+
+        if self.models is None:
+            self.models = wiring.load_models(self.config)
+        sink = wiring.make_sink(self.config, self.models)
+        sink.connect()
+        try:
+            if not sink.collection_exists():
+                raise CollectionMissingError(
+                    f"collection {self.config.collection!r} does not exist in {sink.location}: run a load first"
+                )
+            return search(sink, Embedder(self.models), query, limit)
+        finally:
+            sink.close()
+
+
+async def search_collection(config: RunConfig, query: str, limit: int = 10) -> list[SearchHit]:
+    """Run one hybrid (dense + sparse, RRF) query against the configured collection."""
+    return await CollectionSearcher(config).search(query, limit)

@@ -1,0 +1,120 @@
+"""The four stages of a load: what each does to a batch, and how the engine runs it.
+
+:class:`LoadStages` holds the stage functions, thin adapters between the
+engine's batches of :class:`~plex_loader_tui.models.LoadItem` and the domain
+objects (source, enricher, embedder, sink), with the
+:class:`~plex_loader_tui.state.ledger.LoadLedger` recording each step.
+:func:`build_stages` turns them into engine :class:`Stage` specs with the
+configured workers and batch sizes and the retry table below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..config import RunConfig
+from ..embed.stage import Embedder
+from ..enrich import Enricher
+from ..models import LoadItem
+from ..pipeline import RetryPolicy, Stage, StageOutput, StageStatus
+from ..ports import PageRequest, Sink, Source
+from ..stages import StageName
+from ..state.ledger import LoadLedger
+
+
+class LoadStages:
+    """The stage functions of one load (ingest and embed and upsert run in worker threads)."""
+
+    def __init__(self, source: Source, enricher: Enricher, embedder: Embedder, sink: Sink, ledger: LoadLedger) -> None:
+        self.source = source
+        self.enricher = enricher
+        self.embedder = embedder
+        self.sink = sink
+        self.ledger = ledger
+
+    def ingest(self, pages: list[PageRequest]) -> StageOutput:
+        """Fetch listing pages and drop the items unchanged since the last load."""
+        admitted: list[LoadItem] = []
+        skipped = 0
+        for page in pages:
+            items, unchanged = self.ledger.admit(page, self.source.fetch_page(page))
+            admitted.extend(items)
+            skipped += unchanged
+        return StageOutput(admitted, skipped=skipped)
+
+    async def enrich(self, batch: list[LoadItem]) -> list[LoadItem]:
+        enriched = await self.enricher.enrich([item.source for item in batch])
+        return [item.with_enriched(e) for item, e in zip(batch, enriched, strict=True)]
+
+    def embed(self, batch: list[LoadItem]) -> list[LoadItem]:
+        points = self.embedder.embed([item.enriched for item in batch if item.enriched is not None])
+        return [item.with_point(p) for item, p in zip(batch, points, strict=True)]
+
+    def upsert(self, batch: list[LoadItem]) -> list[LoadItem]:
+        """Record the items pending, upsert with the store's confirmation, then mark them loaded.
+
+        "loaded" in the state therefore always means "in the collection", and a
+        crash between the two leaves them pending, so the next run loads them
+        again under the same ids (no duplicates).
+        """
+        self.ledger.mark_pending(batch)
+        confirmed = {p.item_key for p in self.sink.upsert([item.point for item in batch if item.point is not None])}
+        loaded = [item for item in batch if item.key in confirmed]
+        self.ledger.mark_loaded(loaded)
+        return loaded
+
+
+def describe(item: Any) -> str:
+    """The title of a unit of work, for error logs and dead letters."""
+    if isinstance(item, LoadItem):
+        return item.title
+    return str(item)
+
+
+def retry_table(source: Source, sink: Sink) -> dict[str, RetryPolicy]:
+    """How each stage retries a batch: only what a retry can fix is retried.
+
+    Anything else is a data error and splits the batch at once.
+    """
+    return {
+        StageName.INGEST: RetryPolicy(attempts=3, initial=0.2, max_wait=5.0, retry_on=source.retry_on),
+        # Enrichment retries its own HTTP requests and never fails a batch for a
+        # service outage (the item goes on, the error recorded on it); what
+        # reaches the engine is a bug or a fatal error: no engine-level retry.
+        StageName.ENRICH: RetryPolicy(attempts=1, retry_on=()),
+        # ONNX inference has no transient failures: an error is an item it cannot
+        # take, so the batch is split at once to isolate it.
+        StageName.EMBED: RetryPolicy(attempts=1, retry_on=()),
+        StageName.UPSERT: RetryPolicy(attempts=4, initial=0.5, max_wait=10.0, retry_on=sink.transient_errors),
+    }
+
+
+def build_stages(config: RunConfig, work: LoadStages, enrich_status: Callable[[], StageStatus | None]) -> list[Stage]:
+    """The engine's stage specs for one load, from the configured workers and batch sizes."""
+    retries = retry_table(work.source, work.sink)
+    functions: dict[str, Callable[..., Any]] = {
+        StageName.INGEST: work.ingest,
+        StageName.ENRICH: work.enrich,
+        StageName.EMBED: work.embed,
+        StageName.UPSERT: work.upsert,
+    }
+    stages = []
+    for name, fn in functions.items():
+        settings = config.stage(name)
+        ingest = name == StageName.INGEST
+        stages.append(
+            Stage(
+                str(name),
+                fn,
+                workers=settings.workers,
+                # A page of `plex_chunk_size` items is one unit of ingest work.
+                batch_size=1 if ingest else settings.batch_size,
+                queue_size=config.queue_size,
+                retry=retries[name],
+                describe=describe,
+                weight=(lambda page: page.size) if ingest else None,
+                status=enrich_status if name == StageName.ENRICH else None,
+            )
+        )
+    return stages

@@ -1,0 +1,167 @@
+"""From a :class:`RunConfig` to the clients a load uses: the composition root's parts.
+
+Each function builds one collaborator from the config (the demo server, the
+Plex source, the models, the Qdrant sink, the state store, the enricher), so
+the session only sequences them and a later front end (a long-running
+service) can build the same parts the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import RunConfig
+from ..secrets import mask
+from .outcome import Endpoints
+
+if TYPE_CHECKING:
+    from ..demo.server import DemoServer
+    from ..embed.models import Models
+    from ..enrich import Enricher
+    from ..ports import ServerInfo
+    from ..sinks.qdrant import QdrantSink
+    from ..sources.plex import PlexSettings, PlexSource
+    from ..state.store import StateStore
+
+log = logging.getLogger(__name__)
+
+#: The demo services whose latency ``--demo-latency-ms`` sets.
+DEMO_SERVICES = ("plex", "tmdb", "imdb")
+
+
+def configured_endpoints(config: RunConfig) -> Endpoints:
+    """The services as configured (``--demo`` replaces them once its server runs)."""
+    return Endpoints(
+        plex_url=config.plex_url,
+        plex_token=config.plex_token,
+        tmdb_api_key=config.tmdb_api_key,
+        tmdb_base_url=config.tmdb_base_url,
+        imdb_base_url=config.imdb_base_url,
+    )
+
+
+def start_demo(config: RunConfig) -> tuple[DemoServer, Endpoints]:
+    """Serve the demo library on loopback; return the server and the endpoints pointing at it."""
+    from ..demo.library import DemoLibrary
+    from ..demo.server import DemoServer
+
+    library = DemoLibrary.generate(seed=config.demo_seed, size=config.demo_items)
+    demo = DemoServer(library)
+    demo.start()
+    if config.demo_latency_ms:
+        for service in DEMO_SERVICES:
+            demo.set_faults(service, latency_ms=config.demo_latency_ms)
+    endpoints = Endpoints(
+        plex_url=demo.plex_url,
+        plex_token=demo.token,
+        tmdb_api_key=demo.tmdb_api_key,
+        tmdb_base_url=demo.tmdb_url,
+        imdb_base_url=demo.imdb_url,
+    )
+    return demo, endpoints
+
+
+def plex_settings(config: RunConfig, endpoints: Endpoints) -> PlexSettings:
+    from ..sources.plex import PlexSettings
+
+    return PlexSettings(
+        url=endpoints.plex_url or "",
+        token=endpoints.plex_token,
+        libraries=tuple(config.libraries),
+        chunk_size=config.stage("ingest").batch_size,
+        timeout=config.plex_timeout,
+    )
+
+
+def make_source(config: RunConfig, endpoints: Endpoints) -> PlexSource:
+    from ..sources.plex import PlexSource
+
+    return PlexSource(plex_settings(config, endpoints))
+
+
+def load_models(config: RunConfig) -> Models:
+    """Create the dense and sparse models (slow: call it in a thread)."""
+    from ..embed.models import ModelSettings
+    from ..embed.models import load_models as load
+
+    return load(
+        ModelSettings(dense_model=config.dense_model, sparse_model=config.sparse_model, onnx_threads=config.onnx_threads)
+    )
+
+
+def make_sink(config: RunConfig, models: Models) -> QdrantSink:
+    """A Qdrant sink for the configured target, sized for ``models``."""
+    from ..sinks.qdrant import QdrantSettings, QdrantSink
+
+    dense, sparse = models.describe().names
+    return QdrantSink(
+        QdrantSettings(
+            path=config.effective_qdrant_path,
+            url=config.qdrant_url,
+            api_key=config.qdrant_api_key,
+            prefer_grpc=config.qdrant_grpc,
+            collection=config.collection,
+        ),
+        dense_dim=models.dense_dim,
+        dense_model=dense,
+        sparse_model=sparse,
+    )
+
+
+def target_id(config: RunConfig) -> str:
+    """The Qdrant location, for naming the state database."""
+    path = config.effective_qdrant_path
+    return config.qdrant_url or str(Path(path).resolve() if path is not None else "")
+
+
+def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
+    """Open the load state of the configured target and collection.
+
+    ``--reset-state`` starts it over; so does a collection that was just
+    created: whatever the state says was loaded is not in it any more.
+    """
+    from ..state.store import StateStore, state_db_path
+
+    path = state_db_path(Path(config.data_dir), target_id(config), config.collection)
+    if config.reset_state:
+        StateStore.reset(path)
+    elif collection_created and path.exists():
+        log.warning("collection %r is new: clearing the load state at %s", config.collection, path)
+        StateStore.reset(path)
+    return StateStore.open(path)
+
+
+def make_enricher(config: RunConfig, endpoints: Endpoints) -> Enricher:
+    """The TMDb/IMDb enricher, from the config, pointed at ``endpoints``.
+
+    One response cache for every target: TMDb/IMDb answers do not depend on where points go.
+    """
+    from ..enrich import Enricher, EnrichSettings
+
+    settings = dataclasses.replace(
+        EnrichSettings.from_config(config),
+        tmdb_api_key=endpoints.tmdb_api_key,
+        tmdb_base_url=endpoints.tmdb_base_url,
+        imdb_base_url=endpoints.imdb_base_url,
+    )
+    return Enricher(settings)
+
+
+def describe_source(config: RunConfig, endpoints: Endpoints, server: ServerInfo | None = None) -> str:
+    """``"Name at URL (token ****abcd)"`` for the header and the summary."""
+    token = f"token {mask(endpoints.plex_token)}" if endpoints.plex_token else "no token"
+    if server is not None:
+        return f"{server.name} at {server.url} ({token})"
+    url = endpoints.plex_url or ("built-in demo server" if config.demo else "?")
+    return f"{url} ({token})"
+
+
+def describe_target(config: RunConfig) -> str:
+    """``"Qdrant <url>, key ****abcd"`` or ``"Qdrant (embedded) <folder>"``."""
+    if config.qdrant_url:
+        key = f", key {mask(config.qdrant_api_key)}" if config.qdrant_api_key else ""
+        return f"Qdrant {config.qdrant_url}{key}"
+    return f"Qdrant (embedded) {config.effective_qdrant_path}"

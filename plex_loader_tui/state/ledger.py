@@ -1,0 +1,213 @@
+"""The load's bookkeeping against the state store.
+
+:class:`LoadLedger` is everything a load decides or records about items, in
+one place: which listed items to skip as unchanged (before any enrichment),
+which ones are pending, loaded or failed, which library sections were listed
+completely, and — after a complete listing — which items left the library and
+so lose their points. The stage functions of a load call it; it holds no
+per-item data on the side: what it needs travels on each
+:class:`~plex_loader_tui.models.LoadItem`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..embed.text import point_id
+from ..models import LoadItem, SourceItem
+from ..pipeline.errors import DeadLetter
+from ..ports import ListingPlan, PageRequest, Sink
+from ..secrets import redact
+from .fingerprint import source_fingerprint
+from .store import LoadedRecord, PendingRecord, StateStore
+
+log = logging.getLogger(__name__)
+
+#: The stage name the ledger records for items loaded without some enrichment.
+ENRICH_STAGE = "enrich"
+
+
+@dataclass
+class ListingProgress:
+    """Which items each section listed, and whether every page of it arrived.
+
+    Deletions are only safe after a complete, successful listing of a section:
+    one failed page means we cannot tell "gone" from "not seen".
+    """
+
+    pages_expected: dict[str, int] = field(default_factory=dict)
+    pages_done: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failed_sections: set[str] = field(default_factory=set)
+    seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def complete_sections(self) -> list[str]:
+        return [
+            section
+            for section, expected in self.pages_expected.items()
+            if section not in self.failed_sections and self.pages_done.get(section, 0) == expected
+        ]
+
+
+class LoadLedger:
+    """Skip decisions, pending → loaded / failed records, listing completeness and deletions.
+
+    ``model_names`` and ``text_version`` go into every source fingerprint, so
+    changing the models or the text function reloads everything. ``full``
+    loads every listed item; ``retry_failed`` only the dead letters (and items
+    never recorded). ``secrets`` are masked in every error text it stores.
+    The ingest stage calls :meth:`admit` from several threads at once.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        server_id: str,
+        model_names: str,
+        text_version: int,
+        full: bool = False,
+        retry_failed: bool = False,
+        secrets: Sequence[str | None] = (),
+    ) -> None:
+        self.store = store
+        self.server_id = server_id
+        self.model_names = model_names
+        self.text_version = text_version
+        self.full = full
+        self.retry_failed = retry_failed
+        self._secrets = tuple(secrets)
+        self.listing = ListingProgress()
+        # Ingest workers run in threads; the listing record is what they share.
+        self._lock = threading.Lock()
+        self._failed_keys: set[str] | None = None
+        self.enrich_incomplete = 0
+
+    def section_id(self, section_key: str) -> str:
+        """A section's identity in the state: servers number their sections alike,
+        and several servers may load into one collection."""
+        return f"{self.server_id}:{section_key}"
+
+    # ----------------------------------------------------------------- listing
+    def expect(self, plan: ListingPlan) -> None:
+        """Note how many pages each section's listing has (for completeness)."""
+        for page in plan.pages:
+            section = self.section_id(page.section_key)
+            self.listing.pages_expected[section] = self.listing.pages_expected.get(section, 0) + 1
+
+    def admit(self, page: PageRequest, items: Sequence[SourceItem]) -> tuple[list[LoadItem], int]:
+        """Record what a listing page held; return the items to load and how many were skipped."""
+        section = self.section_id(page.section_key)
+        with self._lock:
+            self.listing.pages_done[section] += 1
+            if len(items) != page.size:
+                # The library changed mid-listing: offsets shifted, so an item may
+                # have slipped past us. Deleting on this listing could drop it.
+                self.listing.failed_sections.add(section)
+            self.listing.seen[section].update(item.key for item in items)
+        if not items:
+            return [], 0
+        fingerprints = {item.key: source_fingerprint(item, self.model_names, self.text_version) for item in items}
+        wanted = list(items)
+        if not self.full:
+            unchanged = self.store.unchanged_keys((i.key, i.updated_at, fingerprints[i.key]) for i in items)
+            wanted = [item for item in items if item.key not in unchanged]
+            if self.retry_failed:
+                # Replay the dead letters, plus anything never recorded (a page that failed).
+                failed = self._dead_letter_keys()
+                wanted = [item for item in wanted if item.key in failed or self.store.get(item.key) is None]
+        admitted = [LoadItem(item, section, fingerprints[item.key], point_id(item)) for item in wanted]
+        return admitted, len(items) - len(wanted)
+
+    def _dead_letter_keys(self) -> set[str]:
+        with self._lock:
+            if self._failed_keys is None:
+                self._failed_keys = {record.key for record in self.store.failed_items()}
+            return self._failed_keys
+
+    # ---------------------------------------------------------------- records
+    def mark_pending(self, items: Iterable[LoadItem]) -> None:
+        """Before the upsert: a point that reaches the store just before a crash stays known."""
+        self.store.mark_pending(
+            [PendingRecord(key=i.key, point_id=i.point_id, section_key=i.section, title=i.title) for i in items]
+        )
+
+    def mark_loaded(self, items: Sequence[LoadItem]) -> int:
+        """After the store confirmed the points: record them loaded (one transaction).
+
+        Items whose TMDb/IMDb data is missing after retries are in the
+        collection (searchable with what we have) but stay dead letters, so
+        ``retry-failed`` and the next run enrich them again; returns how many.
+        """
+        records = []
+        incomplete = []
+        for item in items:
+            content_hash = item.point.content_hash if item.point is not None else ""
+            records.append(
+                LoadedRecord(
+                    key=item.key,
+                    point_id=item.point_id,
+                    updated_at=item.updated_at,
+                    source_hash=item.source_hash,
+                    content_hash=content_hash,
+                    section_key=item.section,
+                    title=item.title,
+                )
+            )
+            if item.enrich_errors:
+                error = "; ".join(f"{e.service}: {e.message}" for e in item.enrich_errors)
+                incomplete.append(
+                    (item.key, item.point_id, item.title, ENRICH_STAGE, self._clean(error), item.section)
+                )
+        self.store.mark_loaded(records, failures=incomplete)
+        with self._lock:
+            self.enrich_incomplete += len(incomplete)
+        return len(incomplete)
+
+    def mark_failed(self, letter: DeadLetter) -> None:
+        """Record a dead letter: a failed listing page blocks its section's deletions."""
+        item = letter.item
+        if isinstance(item, PageRequest):
+            with self._lock:
+                self.listing.failed_sections.add(self.section_id(item.section_key))
+            return
+        if isinstance(item, LoadItem):
+            self.store.mark_failed(
+                item.key, item.point_id, item.title, letter.stage, self._clean(letter.error), item.section
+            )
+            return
+        log.warning("dead letter of an unknown kind in %s: %s", letter.stage, letter.title)
+
+    def failed_count(self) -> int:
+        """Dead letters waiting in the state for a retry."""
+        return self.store.failed_count()
+
+    # ---------------------------------------------------------------- deletions
+    def delete_gone(self, sink: Sink) -> int:
+        """Delete points of items no longer in the library, for sections listed completely.
+
+        A point that another item still maps to (the same ``plex://`` guid in
+        another library or on another server) is kept; only the item is forgotten.
+        Returns how many items were forgotten.
+        """
+        deleted = 0
+        for section in self.listing.complete_sections():
+            known = self.store.keys_in_section(section)
+            seen = self.listing.seen.get(section, set())
+            gone = {key: pid for key, pid in known.items() if key not in seen}
+            if not gone:
+                continue
+            shared = self.store.points_in_use(gone.values(), excluding=gone.keys())
+            points = sorted({pid for pid in gone.values() if pid not in shared})
+            log.info("section %s: %d items left the library; deleting %d points", section, len(gone), len(points))
+            if points:
+                sink.delete(points)
+            self.store.delete(list(gone))
+            deleted += len(gone)
+        return deleted
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self._secrets)
