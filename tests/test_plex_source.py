@@ -20,9 +20,9 @@ from plex_loader_tui.sources.plex import (
     PlexSettings,
     PlexSource,
     PlexUnreachableError,
-    build_session,
-    parse_external_ids,
 )
+from plex_loader_tui.sources.plex_http import build_session
+from plex_loader_tui.sources.plex_xml import parse_external_ids
 
 SIZE = 300
 

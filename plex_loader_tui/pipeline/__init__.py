@@ -11,7 +11,7 @@ from .errors import DeadLetter, FatalError
 from .host import StageHost
 from .metrics import PipelineSnapshot, PipelineState, StageSnapshot, StageState
 from .retry import RetryPolicy
-from .stage import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput, StageStatus
+from .spec import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput, StageStatus
 
 __all__ = [
     "MAX_BATCH_SIZE",

@@ -1,8 +1,8 @@
-"""A stage: what it does to a batch, and the worker pool that does it.
+"""A stage at work: the engine's running copy of a :class:`~plex_loader_tui.pipeline.spec.Stage`.
 
-:class:`Stage` is the declarative part a caller builds. :class:`StageRuntime`
-is the engine's running copy: its input queue, its workers (resizable while
-items flow), its batch size (likewise) and its metrics.
+:class:`StageRuntime` owns the stage's input queue, its workers (resizable
+while items flow), its batch size (likewise), its retries and splits, and its
+metrics. The declarative part a caller builds lives in :mod:`.spec`.
 """
 
 from __future__ import annotations
@@ -12,99 +12,20 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeadLetter
 from .metrics import LatencyWindow, PipelineState, RateMeter, StageSnapshot, StageState
 from .queue import BatchQueue, QueueClosed
-from .retry import RetryPolicy
+from .spec import MAX_WORKERS, Stage, StageOutput, StageStatus, validate_batch_size, validate_workers
+from .spec import MAX_BATCH_SIZE as MAX_BATCH_SIZE  # re-exported: the bounds' old home
 
 if TYPE_CHECKING:
     from .host import StageHost
 
 log = logging.getLogger(__name__)
-
-#: Upper bound for a stage's worker count (also the size of its thread pool).
-MAX_WORKERS = 64
-#: Upper bound for a stage's batch size.
-MAX_BATCH_SIZE = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class StageOutput:
-    """What a stage function may return instead of a plain list.
-
-    ``skipped`` counts inputs the stage consumed on purpose without passing
-    them on (e.g. items unchanged since the last load).
-    """
-
-    items: Sequence[Any]
-    skipped: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StageStatus:
-    """What a stage reports about itself beyond its counters.
-
-    ``rate_limited`` marks the stage as held back by a remote service (the
-    dashboard shows "rate limited"); ``detail`` is a short note for people
-    ("rate-limited (tmdb)", "pacing (tmdb 40/s)").
-    """
-
-    rate_limited: bool = False
-    detail: str | None = None
-
-
-BatchFn = Callable[[list[Any]], "Sequence[Any] | StageOutput | Awaitable[Sequence[Any] | StageOutput]"]
-
-
-@dataclass(slots=True)
-class Stage:
-    """One step of the pipeline.
-
-    ``fn`` takes a list of inputs and returns a list of outputs (any length)
-    or a :class:`StageOutput`. A coroutine function runs on the event loop;
-    a plain function runs in the stage's own thread pool so blocking work
-    (HTTP with requests, ONNX inference) never stalls the loop.
-    """
-
-    name: str
-    fn: BatchFn
-    workers: int = 1
-    batch_size: int = 1
-    queue_size: int = 256
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    #: How long a worker waits for a partial batch to fill before taking it.
-    linger: float = 0.02
-    #: Title of an item for error logs and dead letters.
-    describe: Callable[[Any], str] | None = None
-    #: How many library items an input stands for (a page of a listing: its size).
-    weight: Callable[[Any], int] | None = None
-    #: What the stage reports about itself (e.g. a remote service rate-limits it).
-    status: Callable[[], StageStatus | None] | None = None
-    #: Force thread (True) or loop (False) execution; None decides from ``fn``.
-    threaded: bool | None = None
-
-    def __post_init__(self) -> None:
-        validate_workers(self.name, self.workers)
-        validate_batch_size(self.name, self.batch_size)
-        if self.queue_size < 1:
-            raise ValueError(f"stage {self.name!r}: queue size must be at least 1, got {self.queue_size}")
-
-
-def validate_workers(stage: str, n: int) -> None:
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_WORKERS:
-        raise ValueError(f"stage {stage!r}: workers must be a whole number from 1 to {MAX_WORKERS}, got {n!r}")
-
-
-def validate_batch_size(stage: str, n: int) -> None:
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_BATCH_SIZE:
-        raise ValueError(
-            f"stage {stage!r}: batch size must be a whole number from 1 to {MAX_BATCH_SIZE}, got {n!r}"
-        )
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:

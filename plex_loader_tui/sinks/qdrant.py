@@ -33,26 +33,20 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+from qdrant_client.http.exceptions import ResponseHandlingException
 
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
+from .qdrant_schema import (
+    DENSE_VECTOR,
+    SPARSE_VECTOR,
+    CollectionSpec,
+    collection_problems,
+    create_collection,
+)
 
 logger = logging.getLogger(__name__)
-
-DENSE_VECTOR = "dense"
-SPARSE_VECTOR = "sparse"
-
-#: Payload fields indexed on a Qdrant server (local mode has no payload indexes).
-PAYLOAD_INDEXES: dict[str, qm.PayloadSchemaType] = {
-    "type": qm.PayloadSchemaType.KEYWORD,
-    "year": qm.PayloadSchemaType.INTEGER,
-    "genres": qm.PayloadSchemaType.KEYWORD,
-    "imdb_id": qm.PayloadSchemaType.KEYWORD,
-    "tmdb_id": qm.PayloadSchemaType.KEYWORD,
-    "show_title": qm.PayloadSchemaType.KEYWORD,
-}
 
 
 class QdrantUnavailableError(FatalError):
@@ -141,6 +135,7 @@ class QdrantSink:
         self.dense_dim = dense_dim
         self.dense_model = dense_model
         self.sparse_model = sparse_model
+        self.spec = CollectionSpec(settings.collection, dense_dim, dense_model, sparse_model)
         self._client: QdrantClient | None = None
         # Local mode is not thread-safe (see module docstring); server mode needs no lock.
         self._lock: contextlib.AbstractContextManager[Any] = (
@@ -262,9 +257,6 @@ class QdrantSink:
 
     # -- collection ---------------------------------------------------------
 
-    def _metadata(self) -> dict[str, object]:
-        return {"dense_model": self.dense_model, "sparse_model": self.sparse_model, "created_by": "plex-loader-tui"}
-
     def ensure_collection(self) -> bool:
         """Create the collection if missing (returns True), else check it fits.
 
@@ -281,7 +273,7 @@ class QdrantSink:
             self._check(info)
         else:
             with self._call():
-                self._create(client)
+                create_collection(client, self.spec, payload_indexes=not self.settings.is_local)
             logger.info("Created collection %r in %s", self.collection, self._where())
         if self.settings.is_local and not self.settings.durable_local_writes:
             self._speed_up_local_storage()
@@ -305,59 +297,16 @@ class QdrantSink:
                 return
         logger.debug("Embedded Qdrant collection %r: journal_mode=%s, synchronous=NORMAL", self.collection, mode)
 
-    def _create(self, client: QdrantClient) -> None:
-        kwargs: dict[str, Any] = dict(
-            collection_name=self.collection,
-            vectors_config={DENSE_VECTOR: qm.VectorParams(size=self.dense_dim, distance=qm.Distance.COSINE)},
-            sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-        )
-        try:
-            client.create_collection(**kwargs, metadata=self._metadata())
-        except UnexpectedResponse as exc:
-            # Servers older than 1.16 do not know collection metadata: create without it.
-            if exc.status_code not in (400, 422):
-                raise
-            logger.info("Qdrant server rejected collection metadata (%s); creating without it", exc.status_code)
-            client.create_collection(**kwargs)
-        if self.settings.is_local:
-            logger.debug("Embedded Qdrant has no payload indexes; skipping %s", ", ".join(PAYLOAD_INDEXES))
-            return
-        for field_name, schema in PAYLOAD_INDEXES.items():
-            client.create_payload_index(self.collection, field_name=field_name, field_schema=schema, wait=True)
-
     def _check(self, info: qm.CollectionInfo) -> None:
-        params = info.config.params
-        vectors = params.vectors if isinstance(params.vectors, dict) else {"": params.vectors} if params.vectors else {}
-        sparse = params.sparse_vectors or {}
-        has = ", ".join(
-            [f"{name or '(unnamed)'}: {v.size} dims {v.distance.value}" for name, v in vectors.items() if v]
-            + [f"{name}: sparse (modifier {getattr(p.modifier, 'value', p.modifier) or 'none'})" for name, p in sparse.items()]
-        ) or "no vectors"
-        needs = f"{DENSE_VECTOR}: {self.dense_dim} dims Cosine, {SPARSE_VECTOR}: sparse (modifier idf)"
-        problems: list[str] = []
-        dense = vectors.get(DENSE_VECTOR)
-        if dense is None:
-            problems.append(f"no {DENSE_VECTOR!r} vector")
-        elif dense.size != self.dense_dim or dense.distance != qm.Distance.COSINE:
-            problems.append(f"{DENSE_VECTOR!r} is {dense.size} dims {dense.distance.value}")
-        sp = sparse.get(SPARSE_VECTOR)
-        if sp is None:
-            problems.append(f"no {SPARSE_VECTOR!r} sparse vector")
-        elif sp.modifier != qm.Modifier.IDF:
-            problems.append(f"{SPARSE_VECTOR!r} has no IDF modifier")
-        meta = getattr(info.config, "metadata", None) or {}
-        for key, ours in (("dense_model", self.dense_model), ("sparse_model", self.sparse_model)):
-            theirs = meta.get(key)
-            if theirs is not None and theirs != ours:
-                problems.append(f"it was loaded with {key.replace('_', ' ')} {theirs!r}, this run uses {ours!r}")
-        if problems:
+        fit = collection_problems(info, self.spec)
+        if fit.problems:
             raise CollectionMismatchError(
                 f"Collection {self.collection!r} in {self._where()} does not fit this load: "
-                f"{'; '.join(problems)}. It has [{has}]; the models ({self.dense_model}, {self.sparse_model}) "
-                f"need [{needs}]. Choose another --collection, pick the models it was loaded with, "
+                f"{'; '.join(fit.problems)}. It has [{fit.has}]; the models ({self.dense_model}, {self.sparse_model}) "
+                f"need [{self.spec.needs()}]. Choose another --collection, pick the models it was loaded with, "
                 "or delete the collection to reload it from scratch."
             )
-        if not meta:
+        if not fit.recorded_models:
             logger.warning(
                 "Collection %r has no model record (not created by plex-loader-tui?); "
                 "its vector shapes fit, so it is used as is", self.collection,

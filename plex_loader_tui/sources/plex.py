@@ -26,22 +26,18 @@ the rest of the library goes on.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from ..errors import ConfigError, FatalError
-from ..models import Person, SourceItem
-from ..net import is_loopback
+from ..errors import FatalError
+from ..models import SourceItem
 from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 from ..secrets import mask, mask_url, redact
+from .plex_http import PlexSettings, build_session, reason
+from .plex_xml import parse_external_ids, parse_int, parse_item
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +45,6 @@ log = logging.getLogger(__name__)
 _TYPE_MOVIE = 1
 _TYPE_SHOW = 2
 _TYPE_EPISODE = 4
-#: Statuses worth another try at the HTTP layer.
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Longest ``Retry-After`` we obey; a server asking for an hour is broken.
-_MAX_RETRY_AFTER = 60.0
-_IMDB_RE = re.compile(r"^tt\d+$")
-_DIGITS_RE = re.compile(r"^\d+$")
 
 
 # --------------------------------------------------------------------- errors
@@ -76,152 +66,6 @@ class PlexPageError(Exception):
     Transient from the engine's point of view: it retries the page, then
     dead-letters it (with this message) and the load goes on.
     """
-
-
-# --------------------------------------------------------------------- shapes
-@dataclass(frozen=True, slots=True)
-class PlexSettings:
-    """How to reach Plex and how to page through it.
-
-    ``libraries`` names the sections to load (all movie and show sections when
-    empty); ``chunk_size`` is the page size; ``retries`` bounds the HTTP-level
-    retries of each request (429/5xx/connection errors) and ``timeout`` is the
-    per-request timeout in seconds.
-    """
-
-    url: str
-    token: str | None
-    libraries: tuple[str, ...] = ()
-    chunk_size: int = 200
-    timeout: float = 30.0
-    retries: int = 4
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"plex url: expected http(s)://host[:port], got {mask_url(self.url)!r}")
-        if not isinstance(self.chunk_size, int) or not 1 <= self.chunk_size <= 10_000:
-            raise ConfigError(f"plex chunk size: expected 1..10000, got {self.chunk_size!r}")
-        if not self.timeout > 0:
-            raise ConfigError(f"plex timeout: expected a positive number of seconds, got {self.timeout!r}")
-        if not isinstance(self.retries, int) or self.retries < 0:
-            raise ConfigError(f"plex retries: expected a whole number >= 0, got {self.retries!r}")
-
-    def __repr__(self) -> str:
-        return (
-            f"PlexSettings(url={mask_url(self.url)!r}, token={mask(self.token)!r}, libraries={self.libraries!r}, "
-            f"chunk_size={self.chunk_size}, timeout={self.timeout}, retries={self.retries})"
-        )
-
-    __str__ = __repr__
-
-
-# ------------------------------------------------------------------- guids
-@dataclass(frozen=True, slots=True)
-class ExternalIds:
-    """External ids found on one item (and, for legacy episodes, its show's TMDb id)."""
-
-    imdb: str | None = None
-    tmdb: str | None = None
-    tvdb: str | None = None
-    show_tmdb: str | None = None
-
-
-_LEGACY_AGENTS = {"imdb": "imdb", "themoviedb": "tmdb", "thetvdb": "tvdb"}
-
-
-def parse_external_ids(guid: str | None, guid_children: Iterable[str] = ()) -> ExternalIds:
-    """External ids from a Plex item's ``Guid`` children and its (legacy) ``guid``.
-
-    Modern items carry ``Guid id="imdb://tt…"``, ``"tmdb://…"``, ``"tvdb://…"``
-    children. Items matched by the legacy agents have none; their ``guid``
-    itself names one id: ``com.plexapp.agents.imdb://tt0137523?lang=en``,
-    ``com.plexapp.agents.themoviedb://550?lang=en``. A legacy *episode* guid
-    (``…themoviedb://1399/1/3?lang=en``) names its show, not the episode, so
-    that id lands in ``show_tmdb`` (tvdb show ids are dropped: there is no
-    field for them and enrichment looks shows up on TMDb).
-    """
-    found: dict[str, str] = {}
-    for value in guid_children:
-        scheme, sep, ident = value.partition("://")
-        if sep and ident and scheme in ("imdb", "tmdb", "tvdb"):
-            found.setdefault(scheme, ident)
-    show_tmdb: str | None = None
-    if guid and guid.startswith("com.plexapp.agents."):
-        agent, sep, rest = guid[len("com.plexapp.agents.") :].partition("://")
-        kind = _LEGACY_AGENTS.get(agent)
-        if sep and kind:
-            path = rest.split("?", 1)[0]
-            ident, _, episode_part = path.partition("/")
-            if episode_part:  # show id / season / episode
-                if kind == "tmdb" and _DIGITS_RE.match(ident):
-                    show_tmdb = ident
-            elif ident:
-                found.setdefault(kind, ident)
-    imdb = found.get("imdb")
-    tmdb = found.get("tmdb")
-    tvdb = found.get("tvdb")
-    return ExternalIds(
-        imdb=imdb if imdb and _IMDB_RE.match(imdb) else None,
-        tmdb=tmdb if tmdb and _DIGITS_RE.match(tmdb) else None,
-        tvdb=tvdb if tvdb and _DIGITS_RE.match(tvdb) else None,
-        show_tmdb=show_tmdb,
-    )
-
-
-# ------------------------------------------------------------- HTTP session
-class _Retry(Retry):
-    """urllib3 ``Retry`` that caps ``Retry-After`` so a bad header cannot stall a worker."""
-
-    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, _MAX_RETRY_AFTER)
-
-
-def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor: float = 0.25) -> requests.Session:
-    """A ``requests`` session that retries 429/5xx and connection errors with backoff.
-
-    Waits grow as ``backoff_factor * 2**n`` seconds (capped at 8 s, with
-    jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry the
-    final response is handed to plexapi, which turns its status into an
-    exception we translate. Loopback URLs ignore proxy variables: a corporate
-    ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
-    """
-    session = requests.Session()
-    if is_loopback(settings.url):
-        session.trust_env = False
-    retry = _Retry(
-        total=settings.retries,
-        connect=settings.retries,
-        read=settings.retries,
-        status=settings.retries,
-        other=0,
-        backoff_factor=backoff_factor,
-        backoff_max=8.0,
-        backoff_jitter=0.1,
-        status_forcelist=_RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-# ------------------------------------------------------------------ helpers
-def _int(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
-
-
-def _tags(el: Element, tag: str) -> tuple[str, ...]:
-    return tuple(t for child in el.iter(tag) if (t := child.get("tag")))
 
 
 # ------------------------------------------------------------------- source
@@ -263,7 +107,7 @@ class PlexSource:
     def _unreachable(self, exc: BaseException) -> PlexUnreachableError:
         return PlexUnreachableError(
             f"Cannot reach the Plex server at {mask_url(self.settings.url)} "
-            f"after {self.settings.retries} retries: {self._redact(_reason(exc))}. "
+            f"after {self.settings.retries} retries: {self._redact(reason(exc))}. "
             "Check the URL and that the server is running."
         )
 
@@ -284,7 +128,7 @@ class PlexSource:
             # 5xx/429 that outlived the retries, or something that is not Plex.
             raise PlexUnreachableError(
                 f"The server at {mask_url(url)} did not answer like a Plex server: "
-                f"{self._redact(_reason(exc))}. Check the URL (and the port, usually 32400)."
+                f"{self._redact(reason(exc))}. Check the URL (and the port, usually 32400)."
             ) from None
         self._server = server
         self._info = ServerInfo(
@@ -313,13 +157,13 @@ class PlexSource:
         except Unauthorized:
             raise self._auth_error() from None
         except requests.Timeout as exc:
-            raise PlexPageError(f"Plex timed out on {key}: {self._redact(_reason(exc))}") from None
+            raise PlexPageError(f"Plex timed out on {key}: {self._redact(reason(exc))}") from None
         except requests.ConnectionError as exc:
             raise self._unreachable(exc) from None
         except requests.RequestException as exc:  # body cut off mid-transfer and the like
-            raise PlexPageError(f"Plex request {key} failed: {self._redact(_reason(exc))}") from None
+            raise PlexPageError(f"Plex request {key} failed: {self._redact(reason(exc))}") from None
         except (BadRequest, NotFound) as exc:
-            raise PlexPageError(f"Plex answered {self._redact(_reason(exc))}") from None
+            raise PlexPageError(f"Plex answered {self._redact(reason(exc))}") from None
         except ParseError as exc:
             raise PlexPageError(f"Plex sent malformed XML for {key}: {exc}") from None
         if data is None:
@@ -342,7 +186,7 @@ class PlexSource:
             raise self._unreachable(exc) from None
         except (BadRequest, ParseError) as exc:
             raise PlexUnreachableError(
-                f"Plex at {mask_url(self.settings.url)} failed to list its libraries: {self._redact(_reason(exc))}"
+                f"Plex at {mask_url(self.settings.url)} failed to list its libraries: {self._redact(reason(exc))}"
             ) from None
         chosen = self._choose(sections)
         try:
@@ -364,7 +208,7 @@ class PlexSource:
                 f"/library/sections/{section.key}/all?type={type_id}&includeCollections=0"
                 "&X-Plex-Container-Start=0&X-Plex-Container-Size=0"
             )
-            total = _int(root.get("totalSize"))
+            total = parse_int(root.get("totalSize"))
             if total is None:
                 raise PlexUnreachableError(
                     f"Plex at {mask_url(self.settings.url)} did not report the size of library "
@@ -419,7 +263,7 @@ class PlexSource:
             with self._show_lock:
                 for el in shows:
                     self._remember_show(el)
-            total = _int(root.get("totalSize"))
+            total = parse_int(root.get("totalSize"))
             start += size
             if not shows or total is None or start >= total:
                 break
@@ -473,7 +317,7 @@ class PlexSource:
             show_ids = self._show_ids({k for el in elements if (k := el.get("grandparentRatingKey"))})
         items = []
         for el in elements:
-            item = self._parse(el, page, show_ids)
+            item = parse_item(el, page, self.server_info.machine_identifier, show_ids)
             if item is not None:
                 items.append(item)
         return items
@@ -485,45 +329,6 @@ class PlexSource:
             items.extend(self.fetch_page(page))
         return items
 
-    def _parse(self, el: Element, page: PageRequest, show_ids: dict[str, str | None]) -> SourceItem | None:
-        rating_key = el.get("ratingKey")
-        if not rating_key:
-            log.warning("%s: skipped an item without a ratingKey (title %r)", page, el.get("title"))
-            return None
-        guid = el.get("guid") or ""
-        ids = parse_external_ids(guid, (g.get("id") or "" for g in el.iter("Guid")))
-        episode = page.kind == "episode"
-        show_key = el.get("grandparentRatingKey") if episode else None
-        show_tmdb = None
-        if episode:
-            show_tmdb = (show_ids.get(show_key) if show_key else None) or ids.show_tmdb
-        return SourceItem(
-            server_id=self.server_info.machine_identifier,
-            rating_key=rating_key,
-            guid=guid,
-            type="episode" if episode else "movie",
-            title=el.get("title") or "",
-            library=page.section_title,
-            year=_int(el.get("year")),
-            summary=el.get("summary") or "",
-            tagline=el.get("tagline") or "",
-            content_rating=el.get("contentRating") or None,
-            genres=_tags(el, "Genre"),
-            directors=_tags(el, "Director"),
-            writers=_tags(el, "Writer"),
-            actors=tuple(Person(r.get("tag") or "", r.get("role") or None) for r in el.iter("Role") if r.get("tag")),
-            imdb_id=ids.imdb,
-            tmdb_id=ids.tmdb,
-            tvdb_id=ids.tvdb,
-            show_title=el.get("grandparentTitle") if episode else None,
-            show_rating_key=show_key,
-            show_tmdb_id=show_tmdb,
-            season_number=_int(el.get("parentIndex")) if episode else None,
-            episode_number=_int(el.get("index")) if episode else None,
-            added_at=_int(el.get("addedAt")),
-            updated_at=_int(el.get("updatedAt")),
-        )
-
     # ------------------------------------------------------------ closing
     def close(self) -> None:
         """Close the HTTP session (its pooled connections)."""
@@ -534,13 +339,3 @@ class PlexSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _reason(exc: BaseException) -> str:
-    """A one-line reason for an exception, without urllib3's nested noise."""
-    text = str(exc).replace("\n", " ").strip() or type(exc).__name__
-    # requests wraps urllib3's MaxRetryError: keep the innermost cause.
-    match = re.search(r"\(Caused by (\w+\(.*\))\)\s*$", text)
-    if match:
-        text = match.group(1)
-    return text[:300]

@@ -17,34 +17,47 @@ returns. The database runs in WAL mode, so a process killed at any moment
 that is safe here because a forgotten ``loaded`` only makes the next run load
 the item again under the same point id.
 
-Corruption is never repaired silently: a file SQLite cannot read, or that
-fails its integrity check, raises :class:`StateCorruptError` naming the file
-and telling the operator to start fresh with ``--reset-state``.
+Opening a file (integrity check, WAL, migrations) is :mod:`.schema`'s job,
+the records are in :mod:`.records`, the file's location in :mod:`.paths`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from plex_loader_tui.pipeline.errors import FatalError
+from .paths import state_db_path
+from .records import (
+    RESET_HINT,
+    FailedRecord,
+    ItemState,
+    LoadedRecord,
+    PendingRecord,
+    StateCorruptError,
+    StateCounts,
+    StateError,
+)
+from .schema import ITEM_COLUMNS, SCHEMA_VERSION, connect, remove_database
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "FailedRecord",
+    "ItemState",
+    "LoadedRecord",
+    "PendingRecord",
+    "StateCorruptError",
+    "StateCounts",
+    "StateError",
+    "StateStore",
+    "state_db_path",
+]
 
 logger = logging.getLogger(__name__)
-
-Status = Literal["pending", "loaded", "failed"]
-
-#: Current schema version, stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
 
 #: Longest error text kept per item; tracebacks of a bad payload can be huge and
 #: the dead-letter list only needs enough to tell what went wrong.
@@ -54,186 +67,10 @@ MAX_ERROR_CHARS = 4000
 # IN (...) lists well under that so any system sqlite works.
 _IN_CHUNK = 500
 
-_RESET_HINT = "start fresh with --reset-state (the next run then reloads everything)"
-
-
-class StateError(FatalError):
-    """The load state cannot be used; the run must stop."""
-
-
-class StateCorruptError(StateError):
-    """The state database is corrupt, unreadable or not ours."""
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRecord:
-    """An item that is about to be loaded (recorded before it is upserted).
-
-    Recording it first means a point that reached Qdrant just before a crash is
-    still known to the state, so a later deletion pass can find it.
-    """
-
-    key: str
-    point_id: str
-    section_key: str = ""
-    title: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedRecord:
-    """An item whose point Qdrant has confirmed (``wait=True`` or read back)."""
-
-    key: str
-    point_id: str
-    updated_at: int | None
-    source_hash: str
-    content_hash: str
-    section_key: str = ""
-    title: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FailedRecord:
-    """A dead letter: an item that failed for good in some stage.
-
-    ``failed_at`` is the time of the most recent failure (seconds since the
-    epoch); ``attempts`` counts failures since the item was last loaded.
-    """
-
-    key: str
-    point_id: str
-    section_key: str
-    title: str
-    stage: str
-    error: str
-    attempts: int
-    failed_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ItemState:
-    """Everything the store knows about one item (for inspection and tests)."""
-
-    key: str
-    point_id: str
-    section_key: str
-    title: str
-    status: Status
-    updated_at: int | None
-    source_hash: str | None
-    content_hash: str | None
-    attempts: int
-    last_error: str | None
-    error_stage: str | None
-    first_seen: float
-    loaded_at: float | None
-    updated: float
-
-
-@dataclass(frozen=True, slots=True)
-class StateCounts:
-    """How many items the state holds per status."""
-
-    loaded: int = 0
-    failed: int = 0
-    pending: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.loaded + self.failed + self.pending
-
-
-# --------------------------------------------------------------------------- paths
-
-
-def _normalise_target(target: str) -> str:
-    """Return the canonical form of a Qdrant location used to key the database.
-
-    URLs lose user info, query and fragment (they may carry an API key) and
-    get a lower-case scheme and host; paths become absolute, so ``./qdrant``
-    and ``/home/me/qdrant`` are the same target.
-    """
-    target = target.strip()
-    if "://" in target:
-        parts = urlsplit(target)
-        host = (parts.hostname or "").lower()
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
-    if target == ":memory:":
-        return target
-    return str(Path(target).expanduser().resolve())
-
-
-def _slug(text: str, limit: int) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].strip("-")
-
-
-def state_db_path(data_dir: Path, target: str, collection: str) -> Path:
-    """Return the state database path for one Qdrant target and collection.
-
-    ``target`` is the Qdrant location: a local path (embedded mode) or a
-    server URL. The file lives in ``data_dir / "state"`` and is named by a
-    readable slug (host or folder name, then collection) plus a short hash of
-    the normalised target and collection, so different targets never share a
-    file and the same target always finds its own. No secret in a URL
-    (user info, query) reaches the file name.
-    """
-    normalised = _normalise_target(target)
-    if "://" in normalised:
-        where = urlsplit(normalised).hostname or "server"
-    else:
-        where = Path(normalised).name or "qdrant"
-    digest = hashlib.sha256(f"{normalised}\0{collection}".encode()).hexdigest()[:12]
-    slug = "-".join(part for part in (_slug(where, 32), _slug(collection, 40)) if part)
-    return Path(data_dir) / "state" / f"{slug or 'state'}-{digest}.sqlite3"
-
-
-# --------------------------------------------------------------------------- schema
-
-_SCHEMA_V1 = """
-CREATE TABLE items (
-    key          TEXT PRIMARY KEY,
-    point_id     TEXT NOT NULL,
-    section_key  TEXT NOT NULL DEFAULT '',
-    title        TEXT NOT NULL DEFAULT '',
-    status       TEXT NOT NULL CHECK (status IN ('pending', 'loaded', 'failed')),
-    updated_at   INTEGER,
-    source_hash  TEXT,
-    content_hash TEXT,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    last_error   TEXT,
-    error_stage  TEXT,
-    first_seen   REAL NOT NULL,
-    loaded_at    REAL,
-    updated      REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX items_section ON items (section_key);
-CREATE INDEX items_status ON items (status);
-CREATE TABLE meta (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-"""
-
-# Migrations from version N-1 to N, indexed by N. Version 1 is the first schema.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
-
-_ITEM_COLUMNS = (
-    "key, point_id, section_key, title, status, updated_at, source_hash, content_hash, "
-    "attempts, last_error, error_stage, first_seen, loaded_at, updated"
-)
-
 
 def _chunks(seq: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
-
-
-# --------------------------------------------------------------------------- store
 
 
 class StateStore:
@@ -255,9 +92,7 @@ class StateStore:
     # ----------------------------------------------------------------- lifecycle
 
     @classmethod
-    def open(
-        cls, path: Path, *, check_integrity: bool = True, busy_timeout: float = 10.0
-    ) -> StateStore:
+    def open(cls, path: Path, *, check_integrity: bool = True, busy_timeout: float = 10.0) -> StateStore:
         """Open (creating if missing) the state database at ``path``.
 
         ``busy_timeout`` is how long a write waits for another process that
@@ -267,110 +102,7 @@ class StateStore:
         ``check_integrity`` is false) or was written by a newer version.
         """
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(
-                f"Cannot create the state directory {path.parent}: {exc.strerror or exc}"
-            ) from exc
-        if path.exists() and not path.is_file():
-            raise StateCorruptError(
-                f"The state database {path} is not a file; remove it or {_RESET_HINT}."
-            )
-        try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a batch is
-            # exactly one transaction and nothing stays open between calls.
-            conn = sqlite3.connect(
-                str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout
-            )
-        except sqlite3.Error as exc:
-            raise StateCorruptError(
-                f"Cannot open the state database {path}: {exc}; check its permissions or "
-                f"{_RESET_HINT}."
-            ) from exc
-        try:
-            cls._prepare(path, conn, check_integrity)
-        except BaseException:
-            conn.close()
-            raise
-        logger.debug("opened state database %s", path)
-        return cls(path, conn)
-
-    @staticmethod
-    def _prepare(path: Path, conn: sqlite3.Connection, check_integrity: bool) -> None:
-        try:
-            # The first read of the file header is where "file is not a database"
-            # shows up, so do it before anything else.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if check_integrity:
-                problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
-                if problems != ["ok"]:
-                    raise StateCorruptError(
-                        f"The state database {path} is corrupt ({'; '.join(problems[:3])}); "
-                        f"{_RESET_HINT}."
-                    )
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StateError(
-                    f"The state database {path} could not switch to WAL mode (got {mode!r}); "
-                    "it needs a local file system that supports shared memory."
-                )
-            conn.execute("PRAGMA synchronous=NORMAL")
-            if version > SCHEMA_VERSION:
-                raise StateCorruptError(
-                    f"The state database {path} has schema version {version}, newer than this "
-                    f"program understands ({SCHEMA_VERSION}); upgrade plex-loader-tui or "
-                    f"{_RESET_HINT}."
-                )
-            if version < SCHEMA_VERSION:
-                StateStore._migrate(path, conn)
-        except StateError:
-            raise
-        except sqlite3.DatabaseError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StateError(
-                    f"The state database {path} is locked by another process: is another load "
-                    "running against the same collection?"
-                ) from exc
-            raise StateCorruptError(
-                f"The state database {path} is unreadable or corrupt ({exc}); {_RESET_HINT}."
-            ) from exc
-
-    @staticmethod
-    def _migrate(path: Path, conn: sqlite3.Connection) -> None:
-        """Create or upgrade the schema in one transaction.
-
-        The version is read again under the write lock: two processes opening a
-        new file at once must not both create the tables.
-        """
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                tables = {
-                    row[0]
-                    for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                }
-                if tables:
-                    raise StateCorruptError(
-                        f"The file {path} is an SQLite database but not a plex-loader-tui state "
-                        f"database (tables: {', '.join(sorted(tables))}); {_RESET_HINT}."
-                    )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _split_sql(_MIGRATIONS[target]):
-                    conn.execute(statement)
-                if target == 1:
-                    conn.execute(
-                        "INSERT INTO meta (name, value) VALUES ('created', ?)", (repr(time.time()),)
-                    )
-                logger.info("state database %s: schema version %d", path, target)
-            # PRAGMA does not take parameters; SCHEMA_VERSION is our own integer.
-            conn.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        return cls(path, connect(path, check_integrity=check_integrity, busy_timeout=busy_timeout))
 
     @staticmethod
     def reset(path: Path) -> None:
@@ -378,16 +110,7 @@ class StateStore:
 
         Only call it with no store open on the file. Missing files are fine.
         """
-        path = Path(path)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            victim = path.with_name(path.name + suffix)
-            try:
-                victim.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise StateError(f"Cannot delete {victim}: {exc.strerror or exc}") from exc
-            logger.info("deleted %s", victim)
+        remove_database(path)
 
     @property
     def path(self) -> Path:
@@ -454,7 +177,7 @@ class StateStore:
             return ValueError(f"Invalid record for the state database {self._path}: {message}")
         if "malformed" in message or "not a database" in message:
             return StateCorruptError(
-                f"The state database {self._path} is corrupt ({message}); {_RESET_HINT}."
+                f"The state database {self._path} is corrupt ({message}); {RESET_HINT}."
             )
         if "locked" in message or "busy" in message:
             return StateError(
@@ -467,7 +190,7 @@ class StateStore:
                 "and permissions)."
             )
         return StateCorruptError(
-            f"The state database {self._path} failed ({message}); {_RESET_HINT}."
+            f"The state database {self._path} failed ({message}); {RESET_HINT}."
         )
 
     # ----------------------------------------------------------------- queries
@@ -499,7 +222,7 @@ class StateStore:
     def get(self, key: str) -> ItemState | None:
         """Return what the store knows about ``key``, or ``None``."""
         with self._read() as conn:
-            sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE key = ?"
+            sql = f"SELECT {ITEM_COLUMNS} FROM items WHERE key = ?"
             row = conn.execute(sql, (key,)).fetchone()
         return ItemState(*row) if row else None
 
@@ -721,6 +444,3 @@ def _failed_rows(failures: Iterable[tuple[str, str, str, str, str, str]]) -> lis
     ]
 
 
-def _split_sql(script: str) -> list[str]:
-    """Split a schema script into statements (``executescript`` would commit)."""
-    return [statement.strip() for statement in script.split(";") if statement.strip()]

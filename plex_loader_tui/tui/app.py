@@ -15,12 +15,9 @@ was cancelled (``c``, quitting mid-run, or Ctrl+C), 143 SIGTERM.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import signal
 import threading
-import time
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,57 +31,50 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from ..config import RunConfig, StageConfig
-from ..errors import ConfigError, FatalError
-from ..exit_codes import ExitCode
+from ..errors import FatalError
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot
 from ..secrets import mask_in_text, mask_url, redact
 from ..stages import STAGE_NAMES
 from . import themes as theme_files
 from .commands import LoaderCommands
+from .controls import ControlsMixin
+from .keymap import read_keymap
+from .outcome import (  # the exit codes are re-exported: tests and callers name them from here
+    EXIT_CANCELLED,
+    EXIT_FATAL,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    next_step_note,
+    result_notice,
+)
+from .profile_actions import ProfileMixin
 from .screens import (
-    ConfirmScreen,
     ErrorDetailScreen,
     FatalErrorScreen,
-    ProfileRequest,
-    ProfileScreen,
-    SearchScreen,
-    StageEdit,
-    StageEditScreen,
 )
 from .session import DashboardSession, SessionFactory, default_session_factory
+from .theming import ThemingMixin
+from .tuning import TuningMixin
 from .widgets import ErrorLog, OverallPanel, PhaseBar, SourceHeader, StagePanel
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two polls of the session (4 Hz).
 POLL_INTERVAL = 0.25
-#: File (under the config directory) with user key bindings: ``binding id = "keys"``.
-KEYMAP_FILE_NAME = "keymap.toml"
 #: How long a quit waits for a cancelled load to wind down before leaving anyway.
 QUIT_GRACE_SECONDS = 15.0
 
-#: Actions that only make sense with the dashboard itself on screen.
-_DASHBOARD_ONLY = frozenset({"search", "edit_focused", "focus_stage", "focus_errors", "profile"})
-
-EXIT_OK = ExitCode.OK
-EXIT_FAILED_ITEMS = ExitCode.FAILED_ITEMS
-EXIT_FATAL = ExitCode.FATAL
-#: Cancelling the load from the dashboard reports the same code as Ctrl+C.
-EXIT_CANCELLED = ExitCode.SIGINT
-EXIT_TERMINATED = ExitCode.SIGTERM
 
 
-class LoaderApp(App[int]):
+
+class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]):
     """The operator's cockpit for one load (and the retries and re-runs after it)."""
 
     TITLE = "plex-loader-tui"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {LoaderCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    #: Set once the starting theme is chosen; theme changes after that are saved.
-    _theme_settled = False
-
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause taking new batches, or resume"),
         Binding("d", "drain", "Drain", id="drain", tooltip="Finish the batches in flight, take nothing new, stop"),
@@ -178,73 +168,22 @@ class LoaderApp(App[int]):
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
 
-    # ---------------------------------------------------------------- themes
-    def _load_themes(self) -> None:
-        loaded = theme_files.load_theme_files(self._theme_dirs)
-        for theme in loaded.themes:
-            self.register_theme(theme)
-        self.theme_errors = loaded.errors
-        if loaded.errors:
-            # One notification for every bad file: a typo must not hide behind another.
-            self.notify(
-                "\n".join(loaded.errors),
-                title=f"{len(loaded.errors)} theme file(s) skipped",
-                severity="warning",
-                timeout=12,
-            )
-        available = self.available_themes
-        # The bundled themes live outside the package (the top-level themes/ folder):
-        # an install without them still gets a working dashboard, in Textual's own theme.
-        default = theme_files.DEFAULT_THEME
-        if default not in available:
-            log.warning("default theme %r not found in %s; using %s", default,
-                        ", ".join(map(str, self._theme_dirs)), theme_files.FALLBACK_THEME)
-            default = theme_files.FALLBACK_THEME
-        wanted = self.config.theme or theme_files.load_state(self._config_dir).theme
-        if wanted and wanted not in available:
-            log.warning("theme %r is not available", wanted)
-            self.notify(
-                f"No theme named {wanted!r}; using {default}. "
-                "Ctrl+P → 'Change theme' lists the ones there are.",
-                severity="warning",
-            )
-            wanted = None
-        self.theme = wanted or default
-        # From now on a theme change is the operator's choice, worth remembering; the
-        # fallback above is not (it would overwrite a remembered theme on a broken install).
-        self._theme_settled = True
-
-    def watch_theme(self, theme: str) -> None:
-        if self._theme_settled:
-            theme_files.save_state(self._config_dir, theme_files.DashboardState(theme=theme))
-
     def _load_keymap(self) -> None:
-        """Apply ``<config_dir>/keymap.toml`` (``binding-id = "keys"``); problems are reported, not fatal."""
-        if self._config_dir is None:
+        """Apply ``<config_dir>/keymap.toml``; problems are reported, not fatal."""
+        user = read_keymap(self._config_dir)
+        if user is None:
             return
-        path = self._config_dir / KEYMAP_FILE_NAME
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if user.problem is not None:
+            self.notify(user.problem, title="Key map not loaded", severity="warning")
             return
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            self.notify(f"{path}: {exc}", title="Key map not loaded", severity="warning")
-            return
-        table = data.get("keymap", data)
-        if not isinstance(table, dict):
-            self.notify(f"{path}: 'keymap' must be a table of binding-id = \"keys\"",
-                        title="Key map not loaded", severity="warning")
-            return
-        keymap = {k: v.strip() for k, v in table.items() if isinstance(v, str) and v.strip()}
-        skipped = sorted(set(table) - set(keymap))
-        if skipped:
-            self.notify(f"{path}: ignored {', '.join(skipped)}: every entry must be binding-id = \"keys\"",
+        if user.ignored:
+            self.notify(f"{user.path}: ignored {', '.join(user.ignored)}: every entry must be binding-id = \"keys\"",
                         title="Key map", severity="warning")
         try:
-            self.set_keymap(keymap)
+            self.set_keymap(user.bindings)
         except Exception as exc:  # noqa: BLE001 - a user file must never stop the dashboard
-            log.warning("key map %s not applied: %s", path, exc)
-            self.notify(f"{path}: {exc}", title="Key map not loaded", severity="warning")
+            log.warning("key map %s not applied: %s", user.path, exc)
+            self.notify(f"{user.path}: {exc}", title="Key map not loaded", severity="warning")
 
     # ------------------------------------------------------------------- run
     @property
@@ -309,29 +248,12 @@ class LoaderApp(App[int]):
         """A hint under the progress panel once a run has ended."""
         if self.running or self.result is None:
             return ""
-        snapshot = self.result.snapshot
-        # The state store's count covers earlier runs too; the snapshot's, this run.
-        waiting = self.result.failed_waiting or (snapshot.failed if snapshot is not None else 0)
-        if waiting:
-            noun = "item" if waiting == 1 else "items"
-            return f"{waiting:,} failed {noun} waiting for a retry: press r"
-        return "press s to search the collection, q to quit"
+        return next_step_note(self.result)
 
     def _announce_result(self) -> None:
-        result = self.result
-        assert result is not None
-        snapshot, state = result.snapshot, result.state
-        if snapshot is None:
-            self.notify(f"Load {state} before any item was processed.", title=f"Load {state}")
-            return
-        failed = snapshot.failed
-        message = (
-            f"loaded {snapshot.loaded:,} · skipped {snapshot.skipped:,} · failed {failed:,} "
-            f"in {result.duration:.1f} s"
-        )
-        if failed:
-            message += "\nPress r to retry the failed items."
-        self.notify(message, title=f"Load {state}", severity="warning" if failed else "information", timeout=10)
+        assert self.result is not None
+        notice = result_notice(self.result)
+        self.notify(notice.message, title=notice.title, severity=notice.severity, timeout=10)
 
     def _secrets(self) -> list[str | None]:
         config = self.session.config if self.session is not None else self.config
@@ -436,243 +358,9 @@ class LoaderApp(App[int]):
             self._last_phase = phase
             self.refresh_bindings()
 
-    # --------------------------------------------------------------- actions
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # (Textual already keeps app keys away from a modal dialog; the search
-        # screen is a full screen, so its dashboard-only keys are switched off here.)
-        if isinstance(self.screen, SearchScreen) and action in _DASHBOARD_ONLY:
-            return False
-        running = self.running
-        if action in ("toggle_pause", "drain", "cancel_load"):
-            return True if running and self.session is not None and not Phase(self.session.phase).preparing else None
-        if action == "retry_failed":
-            return True if (not running and self.session is not None) else None
-        return True
-
-    def action_toggle_pause(self) -> None:
-        session = self.session
-        if session is None or not self.running:
-            return
-        if session.paused:
-            session.resume()
-            self.notify("Resumed.", timeout=2)
-        else:
-            session.pause()
-            self.notify("Paused: batches in flight finish, no new ones start. Press p to resume.", timeout=4)
-        self._poll()
-
-    def action_drain(self) -> None:
-        if self.session is None or not self.running:
-            return
-        self.session.drain()
-        self.notify("Draining: finishing the batches in flight; queued items are left for the next run.", timeout=4)
-        self._poll()
-
-    def action_cancel_load(self) -> None:
-        if self.session is None or not self.running:
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes and self.session is not None and self.running:
-                self.session.cancel()
-                self.notify("Cancelling: unfinished items will load on the next run.", timeout=4)
-                self._poll()
-
-        self.push_screen(
-            ConfirmScreen("Cancel the load now?\nItems in flight are dropped; the next run picks them up.", yes="Cancel load", no="Keep loading"),
-            answered,
-        )
-
-    def action_retry_failed(self) -> None:
-        if self.running:
-            self.notify("Wait for the load to end (or drain it) before retrying failed items.", severity="warning")
-            return
-        config = dataclasses.replace(self.config, retry_failed=True)
-        self.notify("Retrying the failed items.", timeout=3)
-        self.start_load(config)
-
-    def action_search(self) -> None:
-        session = self.session
-        if session is not None:
-            search = session.search
-        else:
-            from functools import partial
-
-            from ..load import search_collection
-
-            search = partial(search_collection, self.config)
-        self.push_screen(SearchScreen(search, self.config.collection))
-
-    def action_focus_errors(self) -> None:
-        self.query_one(ErrorLog).focus()
-
-    def action_focus_stage(self, index: int) -> None:
-        panels = list(self.query(StagePanel))
-        if 0 <= index < len(panels):
-            panels[index].focus()
-
-    def action_quit_app(self) -> None:
-        if not self.running:
-            self.exit(return_code=self.outcome_code())
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._stop_then_exit(EXIT_CANCELLED)
-
-        self.push_screen(ConfirmScreen("A load is running. Cancel it and quit?", yes="Cancel and quit", no="Stay"), answered)
-
-    async def action_quit(self) -> None:
-        self.action_quit_app()
-
-    def action_interrupt(self) -> None:
-        """Ctrl+C: stop the load at once and leave with 130 (no question asked)."""
-        self._stop_then_exit(EXIT_CANCELLED)
-
-    # ---------------------------------------------------------------- tuning
-    def _current_settings(self, stage: str) -> tuple[int, int]:
-        if self.session is not None:
-            current = self.session.stage_settings()[stage]
-        else:
-            current = self.config.stage(stage)
-        return current.workers, current.batch_size
-
-    def tune_stage(self, stage: str, workers_delta: int = 0, batch_factor: float = 1.0) -> None:
-        """Step a stage's workers by ``workers_delta`` and/or scale its batch size."""
-        workers, batch = self._current_settings(stage)
-        new_workers = workers + workers_delta
-        new_batch = batch
-        if batch_factor != 1.0:
-            new_batch = max(1, round(batch * batch_factor))
-            if new_batch == batch and batch_factor > 1:
-                new_batch = batch + 1
-        self._apply_stage(StageEdit(stage, new_workers, new_batch))
-
-    def _apply_stage(self, edit: StageEdit | None) -> None:
-        if edit is None:
-            return
-        workers, batch = self._current_settings(edit.stage)
-        snapshot = self.session.snapshot() if self.running and self.session is not None else None
-        # Only a pipeline that still moves items can take a change; otherwise it is for the next run.
-        live = snapshot is not None and snapshot.state in ("running", "paused", "draining")
-        try:
-            if live:
-                assert self.session is not None
-                configured = self.config.stage(edit.stage)
-                tuned = self._tuned.get(edit.stage, StageConfig(configured.workers, configured.batch_size))
-                if edit.workers != workers:
-                    self.session.set_workers(edit.stage, edit.workers)
-                    tuned = StageConfig(edit.workers, tuned.batch_size)
-                if edit.batch_size != batch:
-                    self.session.set_batch_size(edit.stage, edit.batch_size)
-                    # The engine's ingest batch counts listing pages; the setting a
-                    # profile keeps for ingest is the Plex page size, so it is not recorded.
-                    if edit.stage != "ingest":
-                        tuned = StageConfig(tuned.workers, edit.batch_size)
-                self._tuned[edit.stage] = tuned
-            else:
-                # No pipeline to change: the values apply to the next run.
-                self.config = self.config.with_stage(edit.stage, workers=edit.workers, batch_size=edit.batch_size)
-        except (ValueError, FatalError) as exc:
-            self.notify(str(exc), title="Not applied", severity="error")
-            return
-        self.last_tune_at = time.perf_counter()
-        if not live:
-            self.notify(f"{edit.stage}: {edit.workers} workers, batch {edit.batch_size} (applies to the next run)", timeout=3)
-        self._poll()
-
-    def on_stage_panel_tune_requested(self, message: StagePanel.TuneRequested) -> None:
-        self.tune_stage(message.stage, message.workers_delta, message.batch_factor)
-
-    def edit_stage(self, stage: str) -> None:
-        """Open the edit dialog for ``stage``."""
-        workers, batch = self._current_settings(stage)
-        self.push_screen(StageEditScreen(stage, workers, batch), self._apply_stage)
-
-    def action_edit_focused(self) -> None:
-        focused = self.focused
-        if isinstance(focused, StagePanel):
-            self.edit_stage(focused.stage)
-        else:
-            self.notify("Focus a stage first (Tab, or keys 1–4), then press e.", severity="warning", timeout=3)
-
     # --------------------------------------------------------------- errors
     def on_error_log_failure_selected(self, message: ErrorLog.FailureSelected) -> None:
         self.push_screen(ErrorDetailScreen(message.letter))
-
-    # -------------------------------------------------------------- profile
-    def _live_config(self) -> RunConfig:
-        """The app's config plus every stage change the operator applied to the current run.
-
-        Built from the dashboard's own record rather than read back from the
-        engine: the engine's ingest "batch" counts listing pages, while the
-        config's ingest batch size is the Plex page size, and only the latter
-        belongs in a profile.
-        """
-        from .profiles import live_config
-
-        if self.session is not None and self.running and self._tuned:
-            return live_config(self.config, self._tuned)
-        return self.config
-
-    def profile_rows(self) -> list[tuple[str, str, str]]:
-        """(setting, value, where it came from) for the profile dialog; secrets masked."""
-        config = self._live_config()
-        # Stage settings first: they are what an operator tunes and saves most.
-        rows: list[tuple[str, str, str]] = []
-        for stage, values in config.masked()["stages"].items():
-            for field_name in ("workers", "batch_size"):
-                name = f"{stage}_{field_name}"
-                rows.append((f"stages.{stage}.{field_name}", str(values[field_name]), config.origin(name, "default")))
-        for key, value in config.masked().items():
-            if key == "stages":
-                continue
-            shown = "–" if value in (None, "", []) else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
-            rows.append((key, shown, config.origins.get(key, "default")))
-        return rows
-
-    def action_profile(self) -> None:
-        from .profiles import list_profiles
-
-        can_load = not self.running or (self.session is not None and Phase(self.session.phase).preparing)
-        screen = ProfileScreen(
-            self.config.profile,
-            self.profile_rows(),
-            list_profiles(Path(self.config.config_dir)),
-            can_load=can_load,
-        )
-        self.push_screen(screen, self._profile_answered)
-
-    def _profile_answered(self, request: ProfileRequest | None) -> None:
-        if request is None:
-            return
-        from .profiles import config_with_profile, save_profile
-
-        if request.action == "save":
-            try:
-                path = save_profile(self._live_config(), request.name)
-            except (ConfigError, ValueError, OSError) as exc:
-                self.notify(str(exc), title="Profile not saved", severity="error")
-                return
-            self.notify(f"Saved profile {request.name!r} to {path}", title="Profile saved", timeout=5)
-            return
-        try:
-            config = config_with_profile(self.config, request.name)
-        except (ConfigError, ValueError, OSError) as exc:
-            self.notify(str(exc), title="Profile not loaded", severity="error")
-            return
-        self.config = config
-        self._show_info_from_config(config)
-        if self.running:
-            # Still preparing: stop this session and start again with the profile.
-            self._restart_with = config
-            assert self.session is not None
-            self.session.cancel()
-            self.notify(f"Restarting with profile {request.name!r}…", timeout=4)
-        else:
-            self.notify(f"Loaded profile {request.name!r}; starting the load.", timeout=4)
-            self.start_load(config)
-
 
 def run_dashboard(config: RunConfig) -> int:
     """Run the dashboard for ``config`` until the operator quits; return the exit code."""

@@ -24,8 +24,8 @@ from textual.validation import Integer
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from ..pipeline import MAX_BATCH_SIZE, MAX_WORKERS
 from ..pipeline.errors import DeadLetter
-from ..pipeline.stage import MAX_BATCH_SIZE, MAX_WORKERS
 from ..search import SearchHit
 from ..secrets import mask_in_text
 from . import format as fmt

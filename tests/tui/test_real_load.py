@@ -154,7 +154,7 @@ async def test_a_refused_token_is_shown_masked_and_quitting_exits_3(demo, demo_c
 async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo_config):
     import dataclasses
 
-    from plex_loader_tui.tui.app import EXIT_FAILED_ITEMS
+    from plex_loader_tui.tui.outcome import EXIT_FAILED_ITEMS
 
     # The second page of the movie listing fails on every attempt during the first run.
     config = dataclasses.replace(

@@ -1,0 +1,93 @@
+"""The declarative side of a stage: what a caller builds and hands the engine.
+
+:class:`Stage` says what a stage does to a batch and how it may run (workers,
+batch size, queue, retries); the engine's running copy is
+:class:`~plex_loader_tui.pipeline.stage.StageRuntime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .retry import RetryPolicy
+
+#: Upper bound for a stage's worker count (also the size of its thread pool).
+MAX_WORKERS = 64
+#: Upper bound for a stage's batch size.
+MAX_BATCH_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutput:
+    """What a stage function may return instead of a plain list.
+
+    ``skipped`` counts inputs the stage consumed on purpose without passing
+    them on (e.g. items unchanged since the last load).
+    """
+
+    items: Sequence[Any]
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StageStatus:
+    """What a stage reports about itself beyond its counters.
+
+    ``rate_limited`` marks the stage as held back by a remote service (the
+    dashboard shows "rate limited"); ``detail`` is a short note for people
+    ("rate-limited (tmdb)", "pacing (tmdb 40/s)").
+    """
+
+    rate_limited: bool = False
+    detail: str | None = None
+
+
+BatchFn = Callable[[list[Any]], "Sequence[Any] | StageOutput | Awaitable[Sequence[Any] | StageOutput]"]
+
+
+@dataclass(slots=True)
+class Stage:
+    """One step of the pipeline.
+
+    ``fn`` takes a list of inputs and returns a list of outputs (any length)
+    or a :class:`StageOutput`. A coroutine function runs on the event loop;
+    a plain function runs in the stage's own thread pool so blocking work
+    (HTTP with requests, ONNX inference) never stalls the loop.
+    """
+
+    name: str
+    fn: BatchFn
+    workers: int = 1
+    batch_size: int = 1
+    queue_size: int = 256
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: How long a worker waits for a partial batch to fill before taking it.
+    linger: float = 0.02
+    #: Title of an item for error logs and dead letters.
+    describe: Callable[[Any], str] | None = None
+    #: How many library items an input stands for (a page of a listing: its size).
+    weight: Callable[[Any], int] | None = None
+    #: What the stage reports about itself (e.g. a remote service rate-limits it).
+    status: Callable[[], StageStatus | None] | None = None
+    #: Force thread (True) or loop (False) execution; None decides from ``fn``.
+    threaded: bool | None = None
+
+    def __post_init__(self) -> None:
+        validate_workers(self.name, self.workers)
+        validate_batch_size(self.name, self.batch_size)
+        if self.queue_size < 1:
+            raise ValueError(f"stage {self.name!r}: queue size must be at least 1, got {self.queue_size}")
+
+
+def validate_workers(stage: str, n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_WORKERS:
+        raise ValueError(f"stage {stage!r}: workers must be a whole number from 1 to {MAX_WORKERS}, got {n!r}")
+
+
+def validate_batch_size(stage: str, n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_BATCH_SIZE:
+        raise ValueError(
+            f"stage {stage!r}: batch size must be a whole number from 1 to {MAX_BATCH_SIZE}, got {n!r}"
+        )
