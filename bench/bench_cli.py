@@ -41,8 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from plex_loader_tui.cli import build_parser
-    from plex_loader_tui.config import resolve_config
-    from plex_loader_tui.profiles import ProfileStore
+    from plex_loader_tui.config import ProfileStore, resolve_config
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "TMDB_", "QDRANT_"))}

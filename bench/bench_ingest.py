@@ -97,12 +97,10 @@ def main() -> int:
 
 
 def _run_child(args: argparse.Namespace, latency: float) -> tuple[int, float, float, int, str]:
-    code = (
-        "import sys; from plex_loader_tui.demo.server import run_standalone; "
-        f"sys.exit(run_standalone(port=0, items={args.items}, seed=7, latency_ms={latency}))"
-    )
+    command = [sys.executable, "-m", "plex_loader_tui", "demo-server", "--port", "0", "--items", str(args.items),
+               "--seed", "7", "--latency-ms", str(latency), "--log-level", "WARNING"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         proc.stdout.readline()

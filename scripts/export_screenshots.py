@@ -50,10 +50,9 @@ async def _until(pilot, condition, timeout: float, what: str) -> None:
 async def export(out: Path, home: Path) -> list[Path]:
     from textual.widgets import Input
 
-    from plex_loader_tui.config import resolve_config
+    from plex_loader_tui.config import ProfileStore, resolve_config
     from plex_loader_tui.demo.library import DemoLibrary
     from plex_loader_tui.demo.server import DemoServer
-    from plex_loader_tui.profiles import ProfileStore
     from plex_loader_tui.tui.app import LoaderApp
     from plex_loader_tui.tui.screens import ErrorDetailScreen, SearchScreen
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from plex_loader_tui.cli import EXIT_USAGE, build_parser, configure_logging, main
-from plex_loader_tui.config import DEFAULT_STAGES
-from plex_loader_tui.profiles import ProfileStore
+from plex_loader_tui.cli import build_parser, configure_logging
+from plex_loader_tui.config import DEFAULT_STAGES, ProfileStore
+from plex_loader_tui.exit_codes import ExitCode
+from plex_loader_tui.main import main
 
+EXIT_USAGE = ExitCode.USAGE
 TOKEN = "plexTOKENabcdef123456"
 TMDB_KEY = "tmdbKEY0987654321zz"
 REPO = Path(__file__).resolve().parents[1]
@@ -298,7 +300,7 @@ def test_demo_server_stops_on_signals_with_their_exit_codes(env, signum, code):
 def test_the_command_line_loads_no_heavy_libraries_until_it_dispatches():
     # --help, profiles and config errors must stay quick: Textual, fastembed, Qdrant and
     # plexapi are imported only by the runner that needs them.
-    code = ("import sys, plex_loader_tui.cli, plex_loader_tui.profiles; "
+    code = ("import sys, plex_loader_tui.main, plex_loader_tui.cli, plex_loader_tui.config.profiles; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'textual', 'fastembed', 'qdrant_client', 'plexapi', 'httpx', 'onnxruntime', 'numpy'}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

@@ -11,13 +11,13 @@ from plex_loader_tui.cli import build_parser
 from plex_loader_tui.config import (
     DEFAULT_STAGES,
     SETTINGS,
-    STAGE_NAMES,
+    ProfileStore,
     RunConfig,
     StageConfig,
     resolve_config,
 )
 from plex_loader_tui.errors import ConfigError
-from plex_loader_tui.profiles import ProfileStore
+from plex_loader_tui.stages import STAGE_NAMES
 
 TOKEN = "plexTOKENabcdef123456"
 TMDB_KEY = "tmdbKEY0987654321zz"

@@ -364,14 +364,12 @@ def test_server_without_credentials_and_repr_masks_them(library: DemoLibrary, ht
         _ = s.url  # stopped
 
 
-def test_run_standalone_serves_until_sigint():
+def test_the_demo_server_command_serves_until_sigint():
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PYTHONPATH": str(REPO)}
-    code = (
-        "import sys; from plex_loader_tui.demo.server import run_standalone; "
-        "sys.exit(run_standalone(port=0, items=30, seed=5))"
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
+        [sys.executable, "-m", "plex_loader_tui", "demo-server", "--port", "0", "--items", "30", "--seed", "5",
+         "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )
     try:
         assert proc.stdout is not None

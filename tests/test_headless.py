@@ -355,7 +355,7 @@ def test_headless_console_logging_keeps_warnings_only(tmp_path: Path) -> None:
 
 def test_unwritable_summary_path_stops_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Finding out after the load that the summary cannot be written would lose it: exit 2 first."""
-    from plex_loader_tui.cli import main
+    from plex_loader_tui.main import main
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import stat
 import uuid
+import stat
 from pathlib import Path
 
 import pytest
@@ -13,19 +13,16 @@ from hypothesis import strategies as st
 
 from plex_loader_tui.config import (
     DEFAULT_STAGES,
-    MAX_BATCH_SIZE,
-    MAX_WORKERS,
-    STAGE_NAMES,
+    ProfileNotFound,
+    ProfileStore,
     RunConfig,
     StageConfig,
+    profile_values_from_config,
     resolve_config,
 )
 from plex_loader_tui.errors import ConfigError
-from plex_loader_tui.profiles import (
-    ProfileNotFound,
-    ProfileStore,
-    profile_values_from_config,
-)
+from plex_loader_tui.pipeline import MAX_BATCH_SIZE, MAX_WORKERS
+from plex_loader_tui.stages import STAGE_NAMES
 
 TOKEN = "plexTOKENabcdef123456"
 QDRANT_KEY = "qdrantKEY-77665544"

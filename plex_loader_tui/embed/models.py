@@ -28,12 +28,14 @@ from typing import Any
 
 import httpx
 
+from ..config.settings import default_of
 from ..pipeline.errors import FatalError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DENSE_MODEL = "BAAI/bge-small-en-v1.5"
-DEFAULT_SPARSE_MODEL = "Qdrant/bm25"
+#: The default models are the ones that load with no network (bundled dense, local BM25 stopwords).
+DEFAULT_DENSE_MODEL: str = default_of("dense_model")
+DEFAULT_SPARSE_MODEL: str = default_of("sparse_model")
 
 #: fastembed already knows "BAAI/bge-small-en-v1.5" (the fp32 hub export), and a
 #: custom model may not reuse a registered name, so the bundled int8 files are

@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from plex_loader_tui.config.settings import default_of
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.secrets import mask
 
 if TYPE_CHECKING:
     from plex_loader_tui.config import RunConfig
 
-DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3"
-DEFAULT_IMDB_BASE_URL = "https://api.imdbapi.dev"
-#: TMDb's CDN allows about 40-50 requests/s per IP; stay at the low end.
-DEFAULT_TMDB_RATE = 40.0
-#: imdbapi.dev publishes no limit and answers 429 when pushed; be gentle.
-DEFAULT_IMDB_RATE = 10.0
+# The user settings' defaults are declared in the settings table; these names are
+# kept for the benchmarks and tests that build EnrichSettings directly.
+DEFAULT_TMDB_BASE_URL: str = default_of("tmdb_base_url")
+DEFAULT_IMDB_BASE_URL: str = default_of("imdb_base_url")
+DEFAULT_TMDB_RATE: float = default_of("tmdb_rate")
+DEFAULT_IMDB_RATE: float = default_of("imdb_rate")
+DEFAULT_TIMEOUT: float = default_of("http_timeout")
 SECONDS_PER_DAY = 86_400.0
-DEFAULT_CACHE_TTL = 7 * SECONDS_PER_DAY
+DEFAULT_CACHE_TTL: float = default_of("cache_ttl_days") * SECONDS_PER_DAY
 CACHE_FILE_NAME = "http-cache.sqlite3"
 
 
@@ -55,7 +57,7 @@ class EnrichSettings:
     #: Requests a service may send back to back before the rate applies (None: rate / 4).
     tmdb_burst: float | None = None
     imdb_burst: float | None = None
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     attempts: int = 4
     rate_limit_retries: int = 20
     backoff_initial: float = 0.5

@@ -20,7 +20,6 @@ from .errors import DeadLetter
 from .metrics import LatencyWindow, PipelineState, RateMeter, StageSnapshot, StageState
 from .queue import BatchQueue, QueueClosed
 from .spec import MAX_WORKERS, Stage, StageOutput, StageStatus, validate_batch_size, validate_workers
-from .spec import MAX_BATCH_SIZE as MAX_BATCH_SIZE  # re-exported: the bounds' old home
 
 if TYPE_CHECKING:
     from .host import StageHost

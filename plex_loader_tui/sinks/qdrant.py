@@ -35,6 +35,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException
 
+from ..config.settings import default_of
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
@@ -97,7 +98,7 @@ class QdrantSettings:
     url: str | None = None
     api_key: str | None = None
     prefer_grpc: bool = False
-    collection: str = "media-items"
+    collection: str = default_of("collection")
     timeout: int = 30
     durable_local_writes: bool = False
 

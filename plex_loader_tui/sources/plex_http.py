@@ -10,6 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ..config.settings import default_of
 from ..errors import ConfigError
 from ..net import is_loopback
 from ..secrets import mask, mask_url
@@ -33,8 +34,8 @@ class PlexSettings:
     url: str
     token: str | None
     libraries: tuple[str, ...] = ()
-    chunk_size: int = 200
-    timeout: float = 30.0
+    chunk_size: int = default_of("ingest_batch_size")
+    timeout: float = default_of("plex_timeout")
     retries: int = 4
 
     def __post_init__(self) -> None:

@@ -7,8 +7,8 @@ import threading
 from helpers import Settled, wait_for
 from textual.widgets import Input, Static
 
-from plex_loader_tui.pipeline.stage import MAX_BATCH_SIZE
-from plex_loader_tui.profiles import ProfileStore
+from plex_loader_tui.pipeline import MAX_BATCH_SIZE
+from plex_loader_tui.config import ProfileStore
 from plex_loader_tui.tui.outcome import EXIT_CANCELLED, EXIT_FAILED_ITEMS, EXIT_FATAL, EXIT_OK
 from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen, ProfileScreen, StageEditScreen
 from plex_loader_tui.tui.widgets import StagePanel

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from plex_loader_tui.config import resolve_config
+from plex_loader_tui.config import ProfileStore, resolve_config
 from plex_loader_tui.errors import ConfigError
-from plex_loader_tui.profiles import ProfileStore
 from plex_loader_tui.tui import format as fmt
 from plex_loader_tui.tui.profiles import config_with_profile, live_config, save_profile
 

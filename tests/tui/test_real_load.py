@@ -188,7 +188,7 @@ async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo
 async def test_on_a_demo_load_a_bad_batch_size_is_refused_and_a_saved_profile_loads_back(builtin_demo_config):
     from textual.widgets import Input
 
-    from plex_loader_tui.profiles import ProfileStore
+    from plex_loader_tui.config import ProfileStore
     from plex_loader_tui.tui.screens import ProfileScreen, StageEditScreen
 
     config = builtin_demo_config

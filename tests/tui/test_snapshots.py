@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from plex_loader_tui.config import RunConfig, StageConfig
-from plex_loader_tui.profiles import ProfileStore
+from plex_loader_tui.config import ProfileStore
 from plex_loader_tui.tui.app import LoaderApp
 from plex_loader_tui.tui.screens import (
     ErrorDetailScreen,

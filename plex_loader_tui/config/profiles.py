@@ -22,6 +22,10 @@ Secrets (Plex token, TMDb key, Qdrant key) never go into the profile file.
 The profile names the environment variable that holds each one
 (``plex_token_env``). Only when the operator insists (``--store-secrets``)
 are they written, to ``<name>.secrets.toml`` beside it, with mode 0600.
+
+This module is the files only: it reads, checks and writes them. How a
+profile's values take their place among the other layers is
+:mod:`plex_loader_tui.config.resolve`'s business.
 """
 
 from __future__ import annotations
@@ -40,19 +44,11 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from plex_loader_tui.config import (
-    DEFAULT_ORIGIN,
-    SECRET_SETTINGS,
-    SETTINGS,
-    SETTINGS_BY_NAME,
-    STAGE_NAMES,
-    RunConfig,
-    Setting,
-    check_value,
-    parse_toml_value,
-    to_toml_value,
-)
 from plex_loader_tui.errors import ConfigError
+from plex_loader_tui.stages import STAGE_NAMES
+
+from .declaration import Setting
+from .settings import EXCLUSIONS, SECRET_SETTINGS, SETTINGS, SETTINGS_BY_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +70,7 @@ _PROFILE_KEYS: dict[str, Setting] = {
 
 
 # Settings that exclude each other (RunConfig refuses both from the same layer).
-_EXCLUSIVE = {"qdrant_path": "qdrant_url", "qdrant_url": "qdrant_path", "demo": "plex_url", "plex_url": "demo"}
+_EXCLUSIVE = {a: b for e in EXCLUSIONS for a, b in ((e.first, e.second), (e.second, e.first))}
 
 
 class ProfileNotFound(ConfigError):
@@ -246,10 +242,10 @@ class ProfileStore:
                 known = list(_PROFILE_KEYS) + list(SECRET_ENV_KEYS)
                 raise ConfigError(f"{where}: unknown setting{_suggest(dotted, known)}")
             try:
-                typed = parse_toml_value(spec, value)
+                typed = spec.parse_toml(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
-            problem = check_value(spec, typed)
+            problem = spec.problem(typed)
             if problem:
                 raise ConfigError(f"{where}: {problem}")
             out[spec.name] = typed
@@ -320,10 +316,10 @@ class ProfileStore:
                     raise ConfigError(f"{key}: not a setting a profile can hold")
                 if value is not None:
                     try:
-                        typed = parse_toml_value(spec, to_toml_value(spec, value))
+                        typed = spec.parse_toml(spec.to_toml(value))
                     except ValueError as exc:
                         raise ConfigError(f"{key}: {exc}") from None
-                    problem = check_value(spec, typed)
+                    problem = spec.problem(typed)
                     if problem:
                         raise ConfigError(f"{key}: {problem}")
                 plain[key] = value
@@ -349,12 +345,12 @@ class ProfileStore:
                 doc.pop(other)
         for key, value in plain.items():
             spec = SETTINGS_BY_NAME.get(key)
-            if spec is not None and spec.stage is not None:
+            if spec is not None and spec.stage_key is not None:
                 self._set_stage_value(doc, spec, value)
             elif value is None:
                 doc.pop(key, None)
             else:
-                doc[key] = to_toml_value(spec, value) if spec is not None else value
+                doc[key] = spec.to_toml(value) if spec is not None else value
         with _disk_errors("save the profile to", path):
             _write_atomic(path, tomlkit.dumps(doc))
         logger.info("saved profile %s to %s", name, path)
@@ -365,9 +361,8 @@ class ProfileStore:
 
     @staticmethod
     def _set_stage_value(doc: tomlkit.TOMLDocument, spec: Setting, value: Any) -> None:
-        stage = spec.stage
-        assert stage is not None
-        field_name = spec.name.partition("_")[2]
+        assert spec.stage_key is not None
+        stage, field_name = spec.stage_key.stage, spec.stage_key.field
         if value is None:
             stages = doc.get("stages")
             if stages is not None and stage in stages:
@@ -408,40 +403,3 @@ class ProfileStore:
             self.secrets_path(name).unlink(missing_ok=True)
         logger.info("deleted profile %s (%s)", name, path)
 
-
-def profile_values_from_config(config: RunConfig) -> dict[str, Any]:
-    """What the dashboard saves as a profile: the settings of ``config``, minus secrets.
-
-    Included: every setting that was set somewhere (not a built-in default)
-    or differs from its default, and every stage's worker count and batch size
-    (live-tuned values included). Per-run switches are left out. Each secret
-    that is configured is saved as a reference to the variable that holds it:
-    the one it came from when known, else its standard name.
-    """
-    out: dict[str, Any] = {}
-    for spec in SETTINGS:
-        if not spec.in_profile:
-            continue
-        value = config.setting_value(spec.name)
-        if spec.secret:
-            if value:
-                out[f"{spec.name}_env"] = _secret_source_env(config, spec)
-            continue
-        if spec.stage is not None:
-            out[spec.name] = value
-            continue
-        origin = config.origins.get(spec.name, DEFAULT_ORIGIN)
-        if value is None or (origin == DEFAULT_ORIGIN and value == spec.default):
-            continue
-        if origin == DEFAULT_ORIGIN and spec.name in ("data_dir",):
-            continue  # the platformdirs default; pinning it would break a move
-        out[spec.name] = value
-    return out
-
-
-def _secret_source_env(config: RunConfig, spec: Setting) -> str:
-    origin = config.origins.get(spec.name, "")
-    first = origin.split(" ", 1)[0]
-    if _ENV_NAME_RE.match(first) and first.isupper():
-        return first
-    return spec.env[0]

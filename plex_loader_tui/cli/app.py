@@ -1,0 +1,121 @@
+"""The command line from argv to exit code: parse, resolve, set up logging, dispatch.
+
+The load itself (dashboard or headless) is not run from here: the caller
+(:mod:`plex_loader_tui.main`) passes it in as ``run_load``, so that the command
+line imports no front end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from plex_loader_tui.config import RunConfig, resolve_config
+from plex_loader_tui.errors import ConfigError, FatalError
+from plex_loader_tui.exit_codes import ExitCode
+
+from .logs import _remove_handlers, configure_logging, unresolved_log_settings
+from .parser import PROG, UsageError, build_parser
+from .redaction import known_secrets, print_error
+from .signals import Terminated, sigterm_raises
+
+logger = logging.getLogger(__name__)
+
+#: Runs a load (or retry-failed) with a resolved config; returns the exit code.
+LoadRunner = Callable[[RunConfig], int]
+
+
+def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | None,
+                     run_load: LoadRunner) -> int:
+    """Run the command line; return the process exit code (:class:`ExitCode`)."""
+    environ = os.environ if environ is None else environ
+    argv = list(sys.argv[1:] if argv is None else argv)
+    secrets = known_secrets(argv, environ)
+    handlers: list[logging.Handler] = []
+    try:
+        with sigterm_raises():
+            try:
+                args = build_parser().parse_args(argv)
+            except UsageError as exc:
+                print_error(f"{exc} (see {PROG} --help)", secrets)
+                return ExitCode.USAGE
+            except SystemExit as exc:  # --help / --version
+                return int(exc.code or 0)
+            return _Dispatch(args, environ, handlers, secrets).run(run_load)
+    except ConfigError as exc:
+        print_error(str(exc), secrets)
+        return ExitCode.USAGE
+    except FatalError as exc:
+        print_error(str(exc), secrets)
+        return ExitCode.FATAL
+    except KeyboardInterrupt:
+        print_error("interrupted", secrets)
+        return ExitCode.SIGINT
+    except Terminated:
+        print_error("terminated", secrets)
+        return ExitCode.SIGTERM
+    finally:
+        _remove_handlers(handlers)
+
+
+class _Dispatch:
+    """One parsed command: its logging and its runner."""
+
+    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str],
+                 handlers: list[logging.Handler], secrets: tuple[str, ...]) -> None:
+        self.args = args
+        self.environ = environ
+        self.handlers = handlers  # the caller removes them, whatever happens
+        self.secrets = secrets
+
+    def run(self, run_load: LoadRunner) -> int:
+        args, command = self.args, self.args.command or "load"
+        if command == "demo-server":
+            from .demo_server import run_demo_server
+
+            self._log_without_config()
+            return self._guard(lambda: run_demo_server(args))
+        if command == "profiles":
+            from .profiles import run_profiles
+
+            self._log_without_config()
+            return run_profiles(args, self.environ)
+        config = resolve_config(args, self.environ, None, command=command)
+        self.secrets += config.secret_values()
+        # The console carries the results (search hits, progress lines), so it shows
+        # only warnings unless the user asked for a level; the log file keeps the
+        # full --log-level. The dashboard owns the terminal: it gets only the log file.
+        level_given = config.given("log_level")
+        if command == "search":
+            from .search import run_search
+
+            self._log(config, console_level=None if level_given else "WARNING")
+            return self._guard(lambda: run_search(config, args.query, args.limit))
+        self._log(config, console=config.no_ui,
+                  console_level=None if level_given or not config.no_ui else "WARNING")
+        logger.debug("effective config: %s", config.masked())
+        return self._guard(lambda: run_load(config))
+
+    def _log_without_config(self) -> None:
+        level, log_file = unresolved_log_settings(self.args, self.environ)
+        self.handlers.extend(configure_logging(level, log_file, self.secrets))
+
+    def _log(self, config: RunConfig, *, console: bool = True, console_level: str | None = None) -> None:
+        self.handlers.extend(configure_logging(
+            config.log_level, config.log_file, self.secrets, console=console,
+            log_file_label=config.origin("log_file"), console_level=console_level,
+        ))
+
+    def _guard(self, run: Callable[[], int]) -> int:
+        """Run a command; map unexpected exceptions to exit 3 with the traceback in the log."""
+        try:
+            return run()
+        except (FatalError, KeyboardInterrupt, Terminated):
+            raise
+        except Exception as exc:  # a bug, not a user error: keep the traceback, redacted, in the log
+            logger.exception("unexpected error")
+            print_error(f"unexpected {type(exc).__name__}: {exc} (details in the log)", self.secrets)
+            return ExitCode.FATAL

@@ -1,0 +1,179 @@
+"""The argument parser: every setting's flags, the subcommands, one-line errors.
+
+The setting flags come from the settings table (each setting adds its own
+option: :meth:`~plex_loader_tui.config.Setting.add_to`); this module only
+arranges them into groups and subcommands and adds the subcommands' own
+arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import NoReturn
+
+from plex_loader_tui.config import APP_NAME, GROUPS, SECRET_SETTINGS, SETTINGS_BY_NAME, settings_in_group
+from plex_loader_tui.exit_codes import EXIT_CODE_TABLE
+
+PROG = APP_NAME
+
+EPILOG = """\
+Settings resolve in this order: built-in defaults < profile (--profile) <
+environment variables < command-line flags.  Profiles live in
+<config dir>/profiles/<name>.toml (see `plex-loader-tui profiles --help`).
+
+Exit codes:
+""" + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_CODE_TABLE)
+
+# Groups each subcommand accepts, besides its own arguments.
+_LOAD_GROUPS = GROUPS
+_SEARCH_GROUPS = ("Target", "Models")
+_COMMON_RUN = ("config_dir", "profile", "data_dir")
+_COMMON_OUTPUT = ("log_level", "log_file")
+
+
+class UsageError(Exception):
+    """An argparse error, kept to one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and do not exit the process."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=min(100, _terminal_width()))
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 100
+
+
+def _add_groups(parser: argparse.ArgumentParser, groups: Sequence[str],
+                extra: Sequence[str] = ()) -> None:
+    """Add the setting flags of ``groups`` (and single settings ``extra``) to ``parser``."""
+    seen: set[str] = set()
+    for group_name in groups:
+        group = parser.add_argument_group(group_name)
+        for spec in settings_in_group(group_name):
+            spec.add_to(group)
+            seen.add(spec.name)
+    rest = [SETTINGS_BY_NAME[name] for name in extra if name not in seen]
+    if rest:
+        group = parser.add_argument_group("Run and output")
+        for spec in rest:
+            spec.add_to(group)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(APP_NAME)
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and for docs generation)."""
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Load a Plex library into Qdrant for hybrid semantic search, "
+            "from a live dashboard or headless (--no-ui)."
+        ),
+        epilog=EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_groups(parser, _LOAD_GROUPS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                title="commands (default: load the library)",
+                                parser_class=_Parser)
+
+    retry = sub.add_parser("retry-failed", help="replay only the items that failed before",
+                           description="Replay only the items that failed in earlier runs "
+                                       "(same options as a load).",
+                           epilog=EPILOG, formatter_class=_HelpFormatter)
+    _add_groups(retry, _LOAD_GROUPS)
+
+    search = sub.add_parser("search", help="hybrid search of the loaded collection",
+                            description="Run a hybrid (dense + sparse) query against the collection.",
+                            epilog=EPILOG, formatter_class=_HelpFormatter)
+    search.add_argument("query", metavar="QUERY", help="what to look for, in plain words")
+    search.add_argument("--limit", type=int, default=10, metavar="N", help="number of hits (default: 10)")
+    _add_groups(search, _SEARCH_GROUPS, _COMMON_RUN + _COMMON_OUTPUT)
+
+    _add_demo_server(sub)
+    _add_profiles(sub)
+    return parser
+
+
+def _add_demo_server(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo-server", help="run the demo Plex/TMDb/IMDb server standalone",
+                          description="Serve the synthetic demo library (Plex, TMDb and IMDb APIs) "
+                                      "on 127.0.0.1 until interrupted.",
+                          formatter_class=_HelpFormatter)
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=32400,
+                      help="TCP port (default: %(default)s; 0 = a free port, printed)")
+    demo.add_argument("--items", type=int, default=SETTINGS_BY_NAME["demo_items"].default,
+                      help="items in the library (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=SETTINGS_BY_NAME["demo_seed"].default,
+                      help="library seed (default: %(default)s)")
+    demo.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request (default: 0)")
+    demo.add_argument("--error-rate", type=float, default=0.0,
+                      help="share of requests answered with a 5xx, 0..1 (default: 0)")
+    demo.add_argument("--malformed-rate", type=float, default=0.0,
+                      help="share of responses that are malformed, 0..1 (default: 0)")
+    demo.add_argument("--rate-limit", type=float, default=None, metavar="REQ_PER_S",
+                      help="answer 429 with Retry-After above this request rate (default: off)")
+    demo.add_argument("--token", default=None,
+                      help="Plex token the server requires (default: the built-in demo-token; '' = none)")
+    demo.add_argument("--tmdb-api-key", dest="demo_tmdb_api_key", default=None, metavar="KEY",
+                      help="TMDb key the server requires (default: the built-in demo-tmdb-key; '' = none)")
+    _add_groups(demo, (), _COMMON_OUTPUT)
+
+
+def _add_profiles(sub: argparse._SubParsersAction) -> None:
+    profiles = sub.add_parser("profiles", help="list, show, save or delete saved profiles",
+                              description="Manage saved run profiles (TOML files under "
+                                          "<config dir>/profiles).",
+                              formatter_class=_HelpFormatter)
+    _add_groups(profiles, (), ("config_dir",) + _COMMON_OUTPUT)
+    actions = profiles.add_subparsers(dest="profiles_action", metavar="ACTION", required=True,
+                                      parser_class=_Parser)
+    p_list = actions.add_parser("list", help="list saved profiles", formatter_class=_HelpFormatter)
+    _add_groups(p_list, (), ("config_dir",))
+    p_show = actions.add_parser("show", help="print a profile (secrets masked)", formatter_class=_HelpFormatter)
+    p_show.add_argument("name", metavar="NAME")
+    _add_groups(p_show, (), ("config_dir",))
+    p_delete = actions.add_parser("delete", help="delete a profile and its secrets file",
+                                  formatter_class=_HelpFormatter)
+    p_delete.add_argument("name", metavar="NAME")
+    _add_groups(p_delete, (), ("config_dir",))
+    p_save = actions.add_parser(
+        "save", help="save the given flags into a profile (merged into an existing one)",
+        description="Save the settings given as flags into profile NAME, keeping what the file "
+                    "already holds and its comments. Secrets given as flags are saved as a "
+                    "reference to their environment variable, unless --store-secrets.",
+        formatter_class=_HelpFormatter,
+    )
+    p_save.add_argument("name", metavar="NAME")
+    p_save.add_argument("--store-secrets", action="store_true",
+                        help="write given secrets to NAME.secrets.toml (mode 0600) instead of "
+                             "referring to their environment variables")
+    p_save.add_argument("--comment", default=None, help="a comment line for a new profile file")
+    for secret in SECRET_SETTINGS:
+        spec = SETTINGS_BY_NAME[secret]
+        p_save.add_argument(f"--{secret.replace('_', '-')}-env", dest=f"{secret}_env", default=None,
+                            metavar="VAR", help=f"read {secret} from this environment variable "
+                                                f"(default when a {spec.flags[0]} is given: {spec.env[0]})")
+    _add_groups(p_save, _LOAD_GROUPS)
