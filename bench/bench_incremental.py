@@ -39,6 +39,7 @@ os.environ.setdefault("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
 from plex_loader_tui.config import resolve_config  # noqa: E402
 from plex_loader_tui.demo.library import DemoLibrary  # noqa: E402
 from plex_loader_tui.demo.server import DemoServer  # noqa: E402
+from plex_loader_tui.demo.settings import demo_settings  # noqa: E402
 from plex_loader_tui.load import LoadSession  # noqa: E402
 
 TARGET_FULL_VS_UNCHANGED = 20.0
@@ -58,14 +59,7 @@ class Run:
 
 def load_once(label: str, server: DemoServer, data_dir: Path) -> Run:
     config = resolve_config(
-        {
-            "plex_url": server.plex_url,
-            "plex_token": server.token,
-            "tmdb_api_key": server.tmdb_api_key,
-            "tmdb_base_url": server.tmdb_url,
-            "imdb_base_url": server.imdb_url,
-            "data_dir": str(data_dir),
-        },
+        {**demo_settings(server), "data_dir": str(data_dir)},
         {"PLEX_LOADER_CONFIG_DIR": str(data_dir / "config")},
     )
     before = {s: server.count(s) for s in ("plex", "tmdb", "imdb")}

@@ -47,6 +47,7 @@ def start_demo(config: RunConfig) -> tuple[DemoServer, Endpoints]:
     """Serve the demo library on loopback; return the server and the endpoints pointing at it."""
     from ..demo.library import DemoLibrary
     from ..demo.server import DemoServer
+    from ..demo.settings import demo_settings
 
     library = DemoLibrary.generate(seed=config.demo_seed, size=config.demo_items)
     demo = DemoServer(library)
@@ -54,14 +55,7 @@ def start_demo(config: RunConfig) -> tuple[DemoServer, Endpoints]:
     if config.demo_latency_ms:
         for service in DEMO_SERVICES:
             demo.set_faults(service, latency_ms=config.demo_latency_ms)
-    endpoints = Endpoints(
-        plex_url=demo.plex_url,
-        plex_token=demo.token,
-        tmdb_api_key=demo.tmdb_api_key,
-        tmdb_base_url=demo.tmdb_url,
-        imdb_base_url=demo.imdb_url,
-    )
-    return demo, endpoints
+    return demo, Endpoints(**demo_settings(demo))
 
 
 def plex_settings(config: RunConfig, endpoints: Endpoints) -> PlexSettings:
@@ -123,7 +117,7 @@ def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
     ``--reset-state`` starts it over; so does a collection that was just
     created: whatever the state says was loaded is not in it any more.
     """
-    from ..state.store import StateStore, state_db_path
+    from ..state import StateStore, state_db_path
 
     path = state_db_path(Path(config.data_dir), target_id(config), config.collection)
     if config.reset_state:

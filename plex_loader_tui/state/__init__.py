@@ -1,17 +1,9 @@
 """Durable load state: what was loaded where, what failed, what Plex held."""
 
-from plex_loader_tui.state.store import (
-    SCHEMA_VERSION,
-    FailedRecord,
-    ItemState,
-    LoadedRecord,
-    PendingRecord,
-    StateCorruptError,
-    StateCounts,
-    StateError,
-    StateStore,
-    state_db_path,
-)
+from .paths import state_db_path
+from .records import FailedRecord, ItemState, LoadedRecord, PendingRecord, StateCorruptError, StateCounts, StateError
+from .schema import SCHEMA_VERSION
+from .store import StateStore
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -23,7 +23,8 @@ from ..pipeline.errors import DeadLetter
 from ..ports import ListingPlan, PageRequest, Sink
 from ..secrets import redact
 from .fingerprint import source_fingerprint
-from .store import LoadedRecord, PendingRecord, StateStore
+from .records import LoadedRecord, PendingRecord
+from .store import StateStore
 
 log = logging.getLogger(__name__)
 

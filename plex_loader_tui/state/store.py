@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .paths import state_db_path
 from .records import (
     RESET_HINT,
     FailedRecord,
@@ -42,20 +41,9 @@ from .records import (
     StateCounts,
     StateError,
 )
-from .schema import ITEM_COLUMNS, SCHEMA_VERSION, connect, remove_database
+from .schema import ITEM_COLUMNS, connect, remove_database
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "FailedRecord",
-    "ItemState",
-    "LoadedRecord",
-    "PendingRecord",
-    "StateCorruptError",
-    "StateCounts",
-    "StateError",
-    "StateStore",
-    "state_db_path",
-]
+__all__ = ["StateStore"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +81,7 @@ class StateStore:
 
     @classmethod
     def open(cls, path: Path, *, check_integrity: bool = True, busy_timeout: float = 10.0) -> StateStore:
-        """Open (creating if missing) the state database at ``path``.
-
-        ``busy_timeout`` is how long a write waits for another process that
-        holds the file's write lock before failing with :class:`StateError`.
-        Raises :class:`StateCorruptError` if the file is not a readable SQLite
-        database of ours, fails SQLite's ``quick_check`` (skipped when
-        ``check_integrity`` is false) or was written by a newer version.
-        """
+        """Open (creating if missing) the state database at ``path``; see :func:`.schema.connect`."""
         path = Path(path)
         return cls(path, connect(path, check_integrity=check_integrity, busy_timeout=busy_timeout))
 

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
+
+from plex_loader_tui.config import StageConfig
+
+def small_stages() -> dict[str, StageConfig]:
+    """Few workers and small batches: a 60-item demo load whose stages still overlap."""
+    return {
+        "ingest": StageConfig(1, 20),
+        "enrich": StageConfig(2, 4),
+        "embed": StageConfig(1, 8),
+        "upsert": StageConfig(1, 16),
+    }
+
+
+def paths_under(tmp_path: Path) -> dict[str, Path]:
+    """``config_dir``, ``data_dir`` and ``qdrant_path`` of a run, all under ``tmp_path``."""
+    return {"config_dir": tmp_path / "config", "data_dir": tmp_path / "data", "qdrant_path": tmp_path / "qdrant"}
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Settled, wait_for
+from helpers import Settled, paths_under, small_stages, wait_for
 from textual.widgets import Static
 
 from plex_loader_tui.config import RunConfig, StageConfig
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
+from plex_loader_tui.demo.settings import demo_settings
 from plex_loader_tui.tui.app import EXIT_CANCELLED, EXIT_FATAL, EXIT_OK, LoaderApp
 from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen
 from plex_loader_tui.tui.widgets import StagePanel
@@ -36,22 +37,7 @@ def demo() -> Iterator[DemoServer]:
 def demo_config(tmp_path: Path, demo: DemoServer) -> RunConfig:
     """A load of the demo library into embedded Qdrant under ``tmp_path`` (enrich at 2 workers)."""
     demo.set_faults("tmdb", latency_ms=0)
-    return RunConfig(
-        plex_url=demo.plex_url,
-        plex_token=demo.token,
-        tmdb_api_key=demo.tmdb_api_key,
-        tmdb_base_url=demo.tmdb_url,
-        imdb_base_url=demo.imdb_url,
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        qdrant_path=tmp_path / "qdrant",
-        stages={
-            "ingest": StageConfig(1, 20),
-            "enrich": StageConfig(2, 4),
-            "embed": StageConfig(1, 8),
-            "upsert": StageConfig(1, 16),
-        },
-    )
+    return RunConfig(**demo_settings(demo), **paths_under(tmp_path), stages=small_stages())
 
 
 def _stage_threads() -> list[str]:
@@ -65,15 +51,8 @@ def builtin_demo_config(tmp_path: Path) -> RunConfig:
         demo=True,
         demo_items=60,
         demo_latency_ms=60,  # slow enough that the load is still running while we tune it
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        qdrant_path=tmp_path / "qdrant",
-        stages={
-            "ingest": StageConfig(1, 20),
-            "enrich": StageConfig(2, 4),
-            "embed": StageConfig(1, 8),
-            "upsert": StageConfig(1, 16),
-        },
+        **paths_under(tmp_path),
+        stages=small_stages(),
     )
 
 

@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import wait_for
+from helpers import paths_under, wait_for
 from textual import events
 
 from plex_loader_tui.config import RunConfig, StageConfig
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
+from plex_loader_tui.demo.settings import demo_settings
 from plex_loader_tui.tui.app import LoaderApp
 
 PRESSES = 30
@@ -41,16 +42,10 @@ def big_demo():
 
 async def test_key_presses_are_handled_while_embedding_saturates_the_cpu(tmp_path: Path, big_demo: DemoServer, capsys):
     config = RunConfig(
-        plex_url=big_demo.plex_url,
-        plex_token=big_demo.token,
-        tmdb_api_key=big_demo.tmdb_api_key,
-        tmdb_base_url=big_demo.tmdb_url,
-        imdb_base_url=big_demo.imdb_url,
+        **demo_settings(big_demo),
         tmdb_rate=1000.0,  # the demo server does not rate limit: let embedding set the pace
         imdb_rate=1000.0,
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        qdrant_path=tmp_path / "qdrant",
+        **paths_under(tmp_path),
         stages={
             "ingest": StageConfig(2, 200),
             "enrich": StageConfig(8, 20),
