@@ -31,6 +31,7 @@ from pathlib import Path
 
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
+from plex_loader_tui.demo.source_items import movie_source_item
 from plex_loader_tui.enrich import Enricher, EnrichSettings
 from plex_loader_tui.enrich.settings import DEFAULT_IMDB_RATE, DEFAULT_TMDB_RATE
 from plex_loader_tui.models import SourceItem
@@ -62,21 +63,7 @@ class Row:
 
 
 def movie_items(library: DemoLibrary, n: int) -> list[SourceItem]:
-    items = []
-    for m in library.movies()[:n]:
-        ids = m.visible_ids
-        items.append(
-            SourceItem(
-                server_id="bench",
-                rating_key=str(m.rating_key),
-                guid=m.guid,
-                type="movie",
-                title=m.title,
-                year=m.year,
-                imdb_id=ids.get("imdb"),
-                tmdb_id=ids.get("tmdb"),
-            )
-        )
+    items = [movie_source_item(m) for m in library.movies()[:n]]
     if len(items) < n:
         raise SystemExit(f"the demo library has only {len(items)} movies")
     return items

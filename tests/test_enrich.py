@@ -15,6 +15,7 @@ import pytest
 
 from plex_loader_tui.demo.library import DemoEpisode, DemoLibrary, DemoMovie
 from plex_loader_tui.demo.server import DemoServer
+from plex_loader_tui.demo.source_items import episode_source_item, movie_source_item
 from plex_loader_tui.enrich import (
     Enricher,
     EnrichSettings,
@@ -66,41 +67,6 @@ def settings_for(server: DemoServer, **overrides: object) -> EnrichSettings:
     return EnrichSettings(**base)  # type: ignore[arg-type]
 
 
-def movie_item(m: DemoMovie) -> SourceItem:
-    """The SourceItem ingestion makes of a demo movie: only the ids Plex shows."""
-    ids = m.visible_ids
-    return SourceItem(
-        server_id="demo",
-        rating_key=str(m.rating_key),
-        guid=m.guid,
-        type="movie",
-        title=m.title,
-        year=m.year,
-        imdb_id=ids.get("imdb"),
-        tmdb_id=ids.get("tmdb"),
-    )
-
-
-def episode_item(library: DemoLibrary, e: DemoEpisode) -> SourceItem:
-    ids = e.visible_ids
-    show = library.show(e.show_key)
-    assert show is not None
-    return SourceItem(
-        server_id="demo",
-        rating_key=str(e.rating_key),
-        guid=e.guid,
-        type="episode",
-        title=e.title,
-        imdb_id=ids.get("imdb"),
-        tmdb_id=e.tmdb_id if e.guids else None,
-        show_title=show.title,
-        show_rating_key=str(show.rating_key),
-        show_tmdb_id=show.visible_ids.get("tmdb"),
-        season_number=e.season_index,
-        episode_number=e.index,
-    )
-
-
 def modern_movies(library: DemoLibrary) -> list[DemoMovie]:
     """Movies with both ids visible that TMDb and IMDb both know."""
     return [
@@ -144,9 +110,9 @@ class FirstN:
 async def test_movie_gets_tmdb_and_imdb_fields(server: DemoServer, library: DemoLibrary) -> None:
     m = next(m for m in modern_movies(library) if len(m.cast) > 1 and m.tagline)
     async with Enricher(settings_for(server)) as enricher:
-        [out] = await enricher.enrich([movie_item(m)])
+        [out] = await enricher.enrich([movie_source_item(m)])
     assert out.errors == ()
-    assert out.source == movie_item(m)
+    assert out.source == movie_source_item(m)
     tmdb = out.tmdb
     assert tmdb is not None
     assert tmdb.tmdb_id == m.tmdb_id
@@ -174,7 +140,7 @@ async def test_episode_gets_its_own_fields_and_its_show_context(server: DemoServ
     assert show is not None
     e = next(e for e in episodes_of_show(library, show_key) if e.imdb_id not in library.imdb_missing)
     async with Enricher(settings_for(server)) as enricher:
-        [out] = await enricher.enrich([episode_item(library, e)])
+        [out] = await enricher.enrich([episode_source_item(library, e)])
     assert out.errors == ()
     tmdb = out.tmdb
     assert tmdb is not None
@@ -201,7 +167,7 @@ async def test_items_without_ids_and_unknown_ids_pass_through_without_errors(
     tmdb_404 = next(m for m in library.movies() if m.guids and m.tmdb_id in library.tmdb_missing)
     imdb_404 = next(m for m in library.movies() if m.guids and m.imdb_id in library.imdb_missing)
     async with Enricher(settings_for(server)) as enricher:
-        a, b, c = await enricher.enrich([movie_item(no_ids), movie_item(tmdb_404), movie_item(imdb_404)])
+        a, b, c = await enricher.enrich([movie_source_item(no_ids), movie_source_item(tmdb_404), movie_source_item(imdb_404)])
     assert (a.tmdb, a.imdb, a.errors) == (None, None, ())
     assert b.tmdb is None and b.imdb is not None and b.errors == ()
     assert c.tmdb is not None and c.imdb is None and c.errors == ()
@@ -212,7 +178,7 @@ async def test_legacy_items_use_the_one_id_they_have(server: DemoServer, library
     only_imdb = next(m for m in library.movies() if set(m.visible_ids) == {"imdb"} and m.tmdb_id not in library.tmdb_missing)
     only_tmdb = next(m for m in library.movies() if set(m.visible_ids) == {"tmdb"} and m.imdb_id not in library.imdb_missing)
     async with Enricher(settings_for(server)) as enricher:
-        a, b = await enricher.enrich([movie_item(only_imdb), movie_item(only_tmdb)])
+        a, b = await enricher.enrich([movie_source_item(only_imdb), movie_source_item(only_tmdb)])
     # /movie/{imdb id} works on TMDb; the IMDb id TMDb reveals gets an IMDb lookup.
     assert a.tmdb is not None and a.tmdb.tmdb_id == only_imdb.tmdb_id
     assert b.imdb is not None and b.imdb.imdb_id == only_tmdb.imdb_id
@@ -220,8 +186,8 @@ async def test_legacy_items_use_the_one_id_they_have(server: DemoServer, library
 
 
 async def test_output_keeps_order_and_length(server: DemoServer, library: DemoLibrary) -> None:
-    items = [movie_item(m) for m in library.movies()[:15]]
-    items += [episode_item(library, e) for e in library.episodes()[:15]]
+    items = [movie_source_item(m) for m in library.movies()[:15]]
+    items += [episode_source_item(library, e) for e in library.episodes()[:15]]
     items.reverse()
     async with Enricher(settings_for(server)) as enricher:
         out = await enricher.enrich(items)
@@ -235,7 +201,7 @@ async def test_output_keeps_order_and_length(server: DemoServer, library: DemoLi
 async def test_imdb_asks_five_ids_per_request(server: DemoServer, library: DemoLibrary) -> None:
     movies = modern_movies(library)[:12]
     async with Enricher(settings_for(server, tmdb_api_key=None)) as enricher:
-        out = await enricher.enrich([movie_item(m) for m in movies])
+        out = await enricher.enrich([movie_source_item(m) for m in movies])
     assert all(o.imdb is not None for o in out)
     batches = [r for r in server.requests if r.service == "imdb"]
     assert [len(r.query["titleIds"]) for r in batches] == [5, 5, 2]
@@ -251,8 +217,8 @@ async def test_episodes_are_grouped_per_show_with_exact_request_counts(
     big_eps = episodes_of_show(library, big)
     small_eps = episodes_of_show(library, small)[:5]
     movies = modern_movies(library)[:3]
-    batch = [episode_item(library, e) for e in big_eps] + [movie_item(m) for m in movies]
-    batch += [episode_item(library, e) for e in small_eps]
+    batch = [episode_source_item(library, e) for e in big_eps] + [movie_source_item(m) for m in movies]
+    batch += [episode_source_item(library, e) for e in small_eps]
     async with Enricher(settings_for(server)) as enricher:
         out = await enricher.enrich(batch)
     assert all(o.tmdb is not None for o in out) and all(o.errors == () for o in out)
@@ -288,7 +254,7 @@ async def test_429_storm_completes_under_the_bucket_with_every_item_enriched(
     settings = settings_for(server, tmdb_rate=tmdb_rate, tmdb_burst=burst, imdb_rate=10.0, imdb_burst=4.0)
     seen_status: list[str | None] = []
     async with Enricher(settings) as enricher:
-        batches = [[movie_item(m) for m in movies[i::4]] for i in range(4)]
+        batches = [[movie_source_item(m) for m in movies[i::4]] for i in range(4)]
         tasks = [asyncio.create_task(enricher.enrich(b)) for b in batches]
         while not all(t.done() for t in tasks):
             seen_status.append(enricher.status())
@@ -319,7 +285,7 @@ async def test_5xx_burst_is_retried_and_every_item_enriched(server: DemoServer, 
     server.set_faults("imdb", fail_paths=FirstN(2))
     movies = modern_movies(library)[:6]
     async with Enricher(settings_for(server, attempts=8)) as enricher:
-        out = await enricher.enrich([movie_item(m) for m in movies])
+        out = await enricher.enrich([movie_source_item(m) for m in movies])
         stats = enricher.stats
     assert all(o.errors == () and o.tmdb is not None and o.imdb is not None for o in out)
     assert sum(1 for r in server.requests if r.status == 503) == 7
@@ -331,7 +297,7 @@ async def test_garbled_body_is_retried(server: DemoServer, library: DemoLibrary)
     server.set_faults("tmdb", malformed_paths=FirstN(1))
     m = modern_movies(library)[0]
     async with Enricher(settings_for(server)) as enricher:
-        [out] = await enricher.enrich([movie_item(m)])
+        [out] = await enricher.enrich([movie_source_item(m)])
         assert enricher.stats.retries == 1
     assert out.tmdb is not None and out.errors == ()
     assert server.count("tmdb", "/movie/") == 2
@@ -344,7 +310,7 @@ async def test_persistent_failure_is_recorded_on_the_item_and_the_batch_goes_on(
     broken = movies[1]
     server.set_faults("tmdb", fail_paths=rf"^/movie/{broken.tmdb_id}\?")
     async with Enricher(settings_for(server, attempts=3)) as enricher:
-        out = await enricher.enrich([movie_item(m) for m in movies])
+        out = await enricher.enrich([movie_source_item(m) for m in movies])
         assert enricher.stats.failed_requests == 1
     bad = out[1]
     assert bad.tmdb is None
@@ -361,7 +327,7 @@ async def test_timeouts_are_retried_then_recorded(server: DemoServer, library: D
     server.set_faults("imdb", latency_ms=400)
     movies = modern_movies(library)[:3]
     async with Enricher(settings_for(server, timeout=0.1, attempts=2)) as enricher:
-        out = await enricher.enrich([movie_item(m) for m in movies])
+        out = await enricher.enrich([movie_source_item(m) for m in movies])
         # One batch of 3 ids, tried twice. (Counted here: the server is still
         # sleeping on the abandoned requests when the client has given up.)
         assert enricher.stats.imdb_requests == 2 and enricher.stats.failed_requests == 1
@@ -376,14 +342,14 @@ async def test_bad_tmdb_key_stops_the_run_naming_tmdb_and_the_masked_key(
     wrong = "wrong-key-abcdef0123456789"
     async with Enricher(settings_for(server, tmdb_api_key=wrong)) as enricher:
         with pytest.raises(TmdbAuthError) as caught:
-            await enricher.enrich([movie_item(m) for m in modern_movies(library)[:3]])
+            await enricher.enrich([movie_source_item(m) for m in modern_movies(library)[:3]])
         assert isinstance(caught.value, FatalError)
         message = str(caught.value)
         assert "TMDb" in message and "API key" in message and mask(wrong) in message
         assert wrong not in message and "TMDB_API_KEY" in message
         sent = server.count("tmdb")
         with pytest.raises(TmdbAuthError):  # later batches fail at once, without asking again
-            await enricher.enrich([movie_item(modern_movies(library)[5])])
+            await enricher.enrich([movie_source_item(modern_movies(library)[5])])
         assert server.count("tmdb") == sent == 1
     assert wrong not in repr(enricher) and wrong not in repr(enricher.settings)
 
@@ -392,7 +358,7 @@ async def test_v4_token_goes_in_the_authorization_header(library: DemoLibrary) -
     token = "eyJhbGciOiJIUzI1NiJ9." + "a" * 120 + ".signature-part"
     with DemoServer(library, tmdb_api_key=token) as demo:
         async with Enricher(settings_for(demo, tmdb_api_key=token)) as enricher:
-            [out] = await enricher.enrich([movie_item(modern_movies(library)[0])])
+            [out] = await enricher.enrich([movie_source_item(modern_movies(library)[0])])
         assert out.tmdb is not None
         assert all("api_key" not in r.query for r in demo.requests)
 
@@ -403,7 +369,7 @@ async def test_without_a_tmdb_key_imdb_still_runs_and_says_so_once(
     with caplog.at_level(logging.WARNING, logger="plex_loader_tui.enrich"):
         async with Enricher(settings_for(server, tmdb_api_key=None)) as enricher:
             for m in modern_movies(library)[:3]:
-                [out] = await enricher.enrich([movie_item(m)])
+                [out] = await enricher.enrich([movie_source_item(m)])
                 assert out.tmdb is None and out.imdb is not None and out.errors == ()
     notes = [r for r in caplog.records if "TMDb" in r.getMessage()]
     assert len(notes) == 1 and "off" in notes[0].getMessage()
@@ -416,7 +382,7 @@ async def test_the_api_key_never_reaches_the_logs(
     server.set_faults("tmdb", fail_paths=FirstN(1))
     with caplog.at_level(logging.DEBUG):
         async with Enricher(settings_for(server)) as enricher:
-            await enricher.enrich([movie_item(m) for m in modern_movies(library)[:2]])
+            await enricher.enrich([movie_source_item(m) for m in modern_movies(library)[:2]])
     assert any("/movie/" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if TMDB_KEY in r.getMessage()]
 
@@ -428,8 +394,8 @@ async def test_second_run_sends_zero_requests_for_cached_items(
     server: DemoServer, library: DemoLibrary, tmp_path: Path
 ) -> None:
     show_key = show_with(library, modern=True, min_episodes=6)
-    episodes = [episode_item(library, e) for e in episodes_of_show(library, show_key)]
-    movies = [movie_item(m) for m in library.movies()[:20]]  # includes 404s and items without ids
+    episodes = [episode_source_item(library, e) for e in episodes_of_show(library, show_key)]
+    movies = [movie_source_item(m) for m in library.movies()[:20]]  # includes 404s and items without ids
     settings = settings_for(server, cache_path=tmp_path / "cache.sqlite3")
     async with Enricher(settings) as enricher:
         first = await enricher.enrich(movies + episodes[:3])
@@ -450,7 +416,7 @@ async def test_second_run_sends_zero_requests_for_cached_items(
 async def test_expired_entries_are_fetched_again(server: DemoServer, library: DemoLibrary, tmp_path: Path) -> None:
     now = [1_000_000.0]
     cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, clock=lambda: now[0])
-    items = [movie_item(m) for m in modern_movies(library)[:6]]
+    items = [movie_source_item(m) for m in modern_movies(library)[:6]]
     try:
         async with Enricher(settings_for(server), cache=cache) as enricher:
             await enricher.enrich(items)
@@ -468,7 +434,7 @@ async def test_expired_entries_are_fetched_again(server: DemoServer, library: De
 
 async def test_cache_off_when_ttl_is_zero(server: DemoServer, library: DemoLibrary, tmp_path: Path) -> None:
     settings = settings_for(server, cache_path=tmp_path / "cache.sqlite3", cache_ttl=0)
-    items = [movie_item(modern_movies(library)[0])]
+    items = [movie_source_item(modern_movies(library)[0])]
     async with Enricher(settings) as enricher:
         assert enricher.cache is None
         await enricher.enrich(items)
@@ -508,7 +474,7 @@ async def test_eight_workers_give_at_least_four_times_the_throughput_of_one(
     # 150 ms per request: waiting, not our CPU (shared with the demo server here), dominates.
     server.set_faults("tmdb", latency_ms=150)
     server.set_faults("imdb", latency_ms=150)
-    movies = [movie_item(m) for m in modern_movies(library)]
+    movies = [movie_source_item(m) for m in modern_movies(library)]
     one, eight = movies[:24], movies[24:88]
     assert len(eight) == 64
 
@@ -545,7 +511,7 @@ async def test_status_says_when_requests_wait_for_the_configured_rate(
     settings = settings_for(server, tmdb_api_key=None, imdb_rate=10.0, imdb_burst=1.0)
     async with Enricher(settings) as enricher:
         assert enricher.status() is None
-        tasks = [asyncio.create_task(enricher.enrich([movie_item(m)])) for m in movies]
+        tasks = [asyncio.create_task(enricher.enrich([movie_source_item(m)])) for m in movies]
         seen: set[str | None] = set()
         while not all(t.done() for t in tasks):
             seen.add(enricher.status())
