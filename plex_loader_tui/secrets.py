@@ -44,7 +44,7 @@ def mask_url(url: str | None) -> str:
     """Return ``url`` with any password and credential query values masked.
 
     ``http://user:pw@host/x?X-Plex-Token=abcdef123456`` becomes
-    ``http://user:****@host/x?X-Plex-Token=****3456``. Text that is not a URL
+    ``http://user:****@host/x?X-Plex-Token=****3456``; a fragment becomes ``#****``. Text that is not a URL
     comes back unchanged (but still has ``token=`` style values masked).
     """
     if not url:
@@ -65,7 +65,9 @@ def mask_url(url: str | None) -> str:
             [(k, mask(v) if k.lower() in SECRET_QUERY_KEYS else v) for k, v in pairs],
             safe="*",
         )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # A fragment is never sent to a server; masked whole, it cannot leak a token pasted there.
+    fragment = "****" if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def mask_in_text(text: str) -> str:

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from plex_loader_tui.config import RunConfig, resolve_config
+from plex_loader_tui.config import RunConfig, check_writable_places, resolve_config
 from plex_loader_tui.errors import ConfigError, FatalError
 from plex_loader_tui.exit_codes import ExitCode
 
@@ -94,6 +94,7 @@ class _Dispatch:
 
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
+        check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")
         logger.debug("effective config: %s", config.masked())

@@ -7,11 +7,13 @@
 * :mod:`.resolve` — defaults < profile < environment < flags, for the command line and for
   a profile loaded in the dashboard alike.
 * :mod:`.profiles` — :class:`ProfileStore`: the profile files themselves.
+* :mod:`.preflight` — the places a run writes, checked before any work.
 """
 
 from __future__ import annotations
 
 from .declaration import InputSpec, Setting, StageKey
+from .preflight import check_writable_places
 from .profiles import ProfileNotFound, ProfileStore, default_env_name
 from .resolve import apply_profile, profile_values_from_config, resolve_config
 from .run_config import (
@@ -55,6 +57,7 @@ __all__ = [
     "StageConfig",
     "StageKey",
     "apply_profile",
+    "check_writable_places",
     "default_config_dir",
     "default_data_dir",
     "default_env_name",

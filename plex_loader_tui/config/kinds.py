@@ -63,9 +63,16 @@ class SecretSetting(StrSetting):
 
 @dataclass(frozen=True, slots=True)
 class NameSetting(Setting):
-    """A collection or profile name: letters, digits, ``.``, ``_`` and ``-``."""
+    """A collection or profile name: letters, digits, ``.``, ``_`` and ``-``, at most ``max_length``."""
+
+    #: Qdrant refuses longer collection names, and embedded Qdrant makes a folder of
+    #: the name (255 bytes is also most file systems' limit for one name).
+    max_length: int = 255
 
     def _problem(self, value: Any) -> str | None:
+        if len(value) > self.max_length:
+            # Not echoed: a name this long is a mistake, and would bury the message.
+            return f"is {len(value)} characters long; a name has at most {self.max_length}"
         if not _NAME_RE.match(value):
             return (
                 f"{value!r} is not a valid name "
@@ -108,6 +115,9 @@ class UrlSetting(Setting):
         credential = self._credential_problem(value)
         if credential:
             return credential
+        if "#" in value:
+            # Never sent to a server, so only good for smuggling a token into our output.
+            return "has a fragment (#****); remove it and everything after the #"
         try:
             parts = urlsplit(value)
             port = parts.port  # raises ValueError for a port that is not a number

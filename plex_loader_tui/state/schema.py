@@ -73,6 +73,13 @@ def connect(path: Path, *, check_integrity: bool = True, busy_timeout: float = 1
         raise StateCorruptError(
             f"The state database {path} is not a file; remove it or {RESET_HINT}."
         )
+    if path.is_file() and path.stat().st_size == 0:
+        # SQLite opens an empty file as a new database: without this line a truncated
+        # state file would silently turn the next run into a full reload.
+        logger.warning(
+            "the state database %s is empty (0 bytes): no earlier load is known, so every item is loaded again",
+            path,
+        )
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so a batch is
         # exactly one transaction and nothing stays open between calls.
