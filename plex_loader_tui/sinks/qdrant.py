@@ -39,6 +39,19 @@ from ..config.settings import default_of
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
+from .qdrant_errors import (
+    TRANSIENT_ERRORS,
+    TRANSIENT_STATUS,
+    CollectionMismatchError,
+    CollectionMissingError,
+    QdrantAuthError,
+    QdrantStorageError,
+    QdrantTransientError,
+    QdrantUnavailableError,
+    free_space,
+    grpc_code,
+    storage_failure,
+)
 from .qdrant_schema import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
@@ -50,30 +63,6 @@ from .qdrant_schema import (
 logger = logging.getLogger(__name__)
 
 
-class QdrantUnavailableError(FatalError):
-    """Qdrant cannot be reached (server down, wrong URL, local folder in use)."""
-
-
-class QdrantAuthError(FatalError):
-    """The Qdrant server refused the API key."""
-
-
-class CollectionMismatchError(FatalError):
-    """The target collection exists with vectors the chosen models cannot use."""
-
-
-class CollectionMissingError(FatalError):
-    """The collection disappeared while the load was writing to it."""
-
-
-class QdrantTransientError(Exception):
-    """A Qdrant call failed in a way a retry may fix (timeout, 5xx, 429, reset)."""
-
-
-#: Exception types the engine's retry policy should treat as transient for this stage.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (QdrantTransientError,)
-
-_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 #: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
 MIN_PREFETCH = 50
 
@@ -167,6 +156,15 @@ class QdrantSink:
         key = f" (API key {mask(s.api_key)})" if s.api_key else ""
         return f"Qdrant at {s.url}{key}"
 
+    def _storage_message(self, what: str) -> str:
+        s = self.settings
+        if s.is_local:
+            return (
+                f"Qdrant cannot write to {s.path}: {what} ({free_space(s.path)}); free some space "
+                "or point --qdrant-path elsewhere, then run the load again (it resumes)"
+            )
+        return f"{self._where()} cannot write: {what} on the server's disk; free space there, then run the load again"
+
     def _clean(self, exc: BaseException) -> str:
         return redact(f"{type(exc).__name__}: {exc}", [self.settings.api_key])
 
@@ -225,12 +223,12 @@ class QdrantSink:
             return exc
         where = self._where()
         status = getattr(exc, "status_code", None)
-        grpc_code = _grpc_code(exc)
-        if status in (401, 403) or grpc_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+        code = grpc_code(exc)
+        if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
             return QdrantAuthError(
-                f"{where} rejected the API key ({status or grpc_code}): check QDRANT_API_KEY / --qdrant-api-key"
+                f"{where} rejected the API key ({status or code}): check QDRANT_API_KEY / --qdrant-api-key"
             )
-        unreachable = isinstance(exc, ResponseHandlingException) or grpc_code in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+        unreachable = isinstance(exc, ResponseHandlingException) or code in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
         if connecting and (unreachable or status is not None):
             return QdrantUnavailableError(
                 f"Cannot reach {where}: {self._clean(exc)}. Check that the server is running and "
@@ -241,7 +239,12 @@ class QdrantSink:
                 f"Collection {self.collection!r} is gone from {where} (deleted during the load?): "
                 "run the load again to re-create it"
             )
-        if unreachable or status in _TRANSIENT_STATUS or grpc_code == "RESOURCE_EXHAUSTED":
+        storage = storage_failure(exc)
+        if storage is not None:
+            # Checked before "transient": a full disk answers 500 too, and would be retried
+            # and split into a dead letter per point instead of stopping the run.
+            return QdrantStorageError(self._storage_message(storage))
+        if unreachable or status in TRANSIENT_STATUS or code == "RESOURCE_EXHAUSTED":
             return QdrantTransientError(f"{where}: {self._clean(exc)}")
         return exc
 
@@ -391,14 +394,3 @@ def hybrid_query(client: QdrantClient, collection: str, vectors: QueryVectors, l
         with_payload=True,
     )
     return [ScoredPoint(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
-
-
-def _grpc_code(exc: BaseException) -> str | None:
-    code = getattr(exc, "code", None)
-    if callable(code):
-        try:
-            value = code()
-        except Exception:  # not a grpc error after all
-            return None
-        return getattr(value, "name", None)
-    return None
