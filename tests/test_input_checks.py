@@ -69,7 +69,7 @@ def test_a_data_dir_that_cannot_be_created_fails_before_connecting(env, dead_ple
     a_file.write_text("")
     data_dir = a_file / "data"
     code, out, err = run(["--no-ui", "--plex-url", dead_plex_url, "--data-dir", str(data_dir)], env, capsys)
-    assert_one_line(code, out, err, f"--data-dir: cannot create {data_dir}: {a_file} is a file, not a folder")
+    assert_one_line(code, out, err, f"--data-dir: cannot write {data_dir}: {a_file} is a file, not a folder")
 
 
 def test_a_summary_path_that_is_a_folder_fails_before_connecting(env, dead_plex_url, tmp_path, capsys):

@@ -11,7 +11,31 @@ from typing import TextIO
 
 from plex_loader_tui.config import SETTINGS_BY_NAME
 from plex_loader_tui.errors import ConfigError
+from plex_loader_tui.printable import printable
 from plex_loader_tui.secrets import RedactingFilter
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines with control characters shown, not obeyed (see :mod:`plex_loader_tui.printable`).
+
+    A message is one line whatever it quotes (an upstream body with a newline
+    cannot forge a log line of ours); a traceback keeps its line breaks.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            # Also when a filter (the redaction) formatted the traceback before us.
+            record.exc_text = printable(record.exc_text, keep_newlines=True)
+        return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return printable(super().formatStack(stack_info), keep_newlines=True)
 
 
 def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
@@ -27,7 +51,7 @@ def configure_logging(level: str, log_file: Path | None, secrets: Sequence[str],
     """
     root = logging.getLogger()
     redacting = RedactingFilter(secrets)
-    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    fmt = PrintableFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     handlers: list[logging.Handler] = []
     levels = [_level(level)]
     if console:

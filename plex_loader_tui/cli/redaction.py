@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from plex_loader_tui.config import SECRET_SETTINGS, SETTINGS_BY_NAME
+from plex_loader_tui.printable import one_line
 from plex_loader_tui.secrets import mask_in_text, redact
 
 from .parser import PROG
@@ -49,6 +50,6 @@ def known_secrets(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str,
 
 
 def print_error(message: str, secrets: Sequence[str] = ()) -> None:
-    """Print ``message`` as the one ``plex-loader-tui: error: …`` line, secrets masked."""
-    text = mask_in_text(redact(" ".join(str(message).split()), secrets))
+    """Print ``message`` as the one ``plex-loader-tui: error: …`` line, secrets masked, controls shown."""
+    text = mask_in_text(redact(one_line(message), secrets))
     print(f"{PROG}: error: {text}", file=sys.stderr)

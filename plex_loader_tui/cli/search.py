@@ -9,6 +9,7 @@ import sys
 from plex_loader_tui.config import RunConfig
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
+from plex_loader_tui.printable import one_line
 
 
 def run_search(config: RunConfig, query: str, limit: int) -> int:
@@ -31,5 +32,5 @@ def run_search(config: RunConfig, query: str, limit: int) -> int:
     for rank, hit in enumerate(hits, start=1):
         # display_title names the show and episode of an episode and ends with the year:
         # "Harbor Lights — S02E04 — Fog Bank (2017)".
-        print(f"{rank:>3}  {hit.score:>7.4f}  {hit.type or '':<7}  {hit.display_title}", file=out)
+        print(f"{rank:>3}  {hit.score:>7.4f}  {one_line(hit.type or ''):<7}  {one_line(hit.display_title)}", file=out)
     return ExitCode.OK

@@ -61,7 +61,7 @@ def _problem(place: _Place) -> str | None:
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        return f"cannot create {path}: {ancestor} is a file, not a folder"
+        return f"cannot write {path}: {ancestor} is a file, not a folder"
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        return f"cannot create {path}: {ancestor} is not writable"
+        return f"cannot write {path}: {ancestor} is not writable"
     return None
