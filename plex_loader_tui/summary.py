@@ -77,6 +77,7 @@ def build_summary(
             "skipped_unchanged": skipped,
             "failed": failed,
             "deleted": result.deleted,
+            "deletions_held_back": result.deletions_held_back,
             "enrich_incomplete": result.enrich_incomplete,
             "unfinished": result.unfinished,
             "failed_waiting_retry": result.failed_waiting,
@@ -113,6 +114,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         stopped_by = f" by {summary['signal']}" if summary.get("signal") else ""
         lines.append(
             f"stopped early{stopped_by}: {counts['remaining']} items not loaded yet; the next run picks them up"
+        )
+    if counts.get("deletions_held_back"):
+        lines.append(
+            f"kept {counts['deletions_held_back']} items a listing lacked: so many gone at once looks like a bad "
+            "listing (see the log; --allow-mass-delete deletes them)"
         )
     if counts["enrich_incomplete"]:
         lines.append(

@@ -151,6 +151,7 @@ class RunConfig:
     no_ui: bool = default_of("no_ui")
     full: bool = default_of("full")
     no_delete: bool = default_of("no_delete")
+    allow_mass_delete: bool = default_of("allow_mass_delete")
     reset_state: bool = default_of("reset_state")
     retry_failed: bool = default_of("retry_failed")
     data_dir: Path = field(default_factory=SETTINGS_BY_NAME["data_dir"].computed_default)

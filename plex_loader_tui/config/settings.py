@@ -201,6 +201,10 @@ SETTINGS: tuple[Setting, ...] = (
     BoolSetting("no_delete", False, "Run",
                 "keep points of items that are gone from Plex (normally deleted after a complete listing)",
                 flags=("--no-delete",), neg_flags=("--delete",), env=("PLEX_LOADER_NO_DELETE",)),
+    BoolSetting("allow_mass_delete", False, "Run",
+                "delete even when a section's listing lacks many of the items loaded before "
+                "(normally held back: so many gone at once looks like a bad listing)",
+                flags=("--allow-mass-delete",), env=("PLEX_LOADER_ALLOW_MASS_DELETE",), in_profile=False),
     BoolSetting("reset_state", False, "Run", "discard the load state of this target and start fresh",
                 flags=("--reset-state",), in_profile=False),
     BoolSetting("retry_failed", False, "Run", "replay only the items that failed before",

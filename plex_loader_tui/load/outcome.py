@@ -73,6 +73,8 @@ class LoadResult:
     dead_letters_omitted: int = 0
     fatal_error: str | None = None
     deleted: int = 0
+    #: Items a section's listing lacked, kept because so many at once needs --allow-mass-delete.
+    deletions_held_back: int = 0
     failed_waiting: int = 0
     enrich_incomplete: int = 0
     unfinished: int = 0

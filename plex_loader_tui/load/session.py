@@ -25,6 +25,7 @@ from ..pipeline import Pipeline, PipelineControls, PipelineState
 from ..ports import ListingPlan
 from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
+from ..state.ledger import Deletions, MassDeleteGuard
 from . import wiring
 from .outcome import LoadResult, Phase, SessionInfo
 from .searching import CollectionSearcher
@@ -142,9 +143,9 @@ class LoadSession(PipelineControls):
                 self._set_phase(Phase.CANCELLED if self._cancelled else Phase.DRAINED)
                 return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None)
             result = await self._run_pipeline(plan)
-            deleted = 0
+            deletions = Deletions()
             if result.state == PipelineState.FINISHED and not self.config.no_delete and not self.config.retry_failed:
-                deleted = await self._delete_gone()
+                deletions = await self._delete_gone()
             self._set_phase(Phase(result.state))
             assert self._ledger is not None
             return LoadResult(
@@ -153,7 +154,8 @@ class LoadSession(PipelineControls):
                 snapshot=result.snapshot,
                 dead_letters=result.dead_letters,
                 dead_letters_omitted=result.dead_letters_omitted,
-                deleted=deleted,
+                deleted=deletions.deleted,
+                deletions_held_back=deletions.held_back,
                 failed_waiting=self.failed_waiting(),
                 enrich_incomplete=self._ledger.enrich_incomplete,
                 unfinished=result.unfinished,
@@ -211,6 +213,7 @@ class LoadSession(PipelineControls):
             full=config.full,
             retry_failed=config.retry_failed,
             secrets=self._secrets(),
+            mass_delete=MassDeleteGuard(allowed=config.allow_mass_delete),
         )
         self._enricher = wiring.make_enricher(config, self.endpoints)
 
@@ -235,7 +238,7 @@ class LoadSession(PipelineControls):
         self._set_phase(Phase.RUNNING)
         return await self._pipeline.run()
 
-    async def _delete_gone(self) -> int:
+    async def _delete_gone(self) -> Deletions:
         assert self._ledger is not None and self._sink is not None
         try:
             return await asyncio.to_thread(self._ledger.delete_gone, self._sink)
@@ -244,7 +247,7 @@ class LoadSession(PipelineControls):
         except Exception as exc:  # noqa: BLE001 - the load itself succeeded
             # Deleting is idempotent: the next complete run tries again.
             log.warning("could not delete the points of items gone from Plex: %s", redact(str(exc), self._secrets()))
-            return 0
+            return Deletions()
 
     async def _close(self) -> None:
         if self._enricher is not None:

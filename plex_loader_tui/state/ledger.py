@@ -53,6 +53,40 @@ class ListingProgress:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class MassDeleteGuard:
+    """How many of a section's items may vanish in one listing before deleting needs a yes.
+
+    A listing can be complete and still wrong: a server that under-reports
+    ``totalSize`` pages fewer items, and every item it leaves out would look
+    gone. Deleting needs positive evidence, so a section that lost more than
+    ``max(floor, min(cap, fraction × known))`` items deletes nothing and the
+    run says so, unless ``allowed`` (``--allow-mass-delete``).
+    The floor lets a small library lose a handful of titles without asking.
+    """
+
+    allowed: bool = False
+    fraction: float = 0.10
+    cap: int = 50
+    floor: int = 5
+
+    def limit(self, known: int) -> float:
+        """The most items a section of ``known`` items may lose without asking."""
+        return max(self.floor, min(self.cap, self.fraction * known))
+
+    def holds_back(self, gone: int, known: int) -> bool:
+        return not self.allowed and gone > self.limit(known)
+
+
+@dataclass(frozen=True, slots=True)
+class Deletions:
+    """What the deletion pass did: items forgotten, and items held back by the guard."""
+
+    deleted: int = 0
+    held_back: int = 0
+    held_sections: tuple[str, ...] = ()
+
+
 class LoadLedger:
     """Skip decisions, pending → loaded / failed records, listing completeness and deletions.
 
@@ -73,6 +107,7 @@ class LoadLedger:
         full: bool = False,
         retry_failed: bool = False,
         secrets: Sequence[str | None] = (),
+        mass_delete: MassDeleteGuard = MassDeleteGuard(),
     ) -> None:
         self.store = store
         self.server_id = server_id
@@ -81,6 +116,7 @@ class LoadLedger:
         self.full = full
         self.retry_failed = retry_failed
         self._secrets = tuple(secrets)
+        self.mass_delete = mass_delete
         self.listing = ListingProgress()
         # Ingest workers run in threads; the listing record is what they share.
         self._lock = threading.Lock()
@@ -187,19 +223,29 @@ class LoadLedger:
         return self.store.failed_count()
 
     # ---------------------------------------------------------------- deletions
-    def delete_gone(self, sink: Sink) -> int:
+    def delete_gone(self, sink: Sink) -> Deletions:
         """Delete points of items no longer in the library, for sections listed completely.
 
         A point that another item still maps to (the same ``plex://`` guid in
         another library or on another server) is kept; only the item is forgotten.
-        Returns how many items were forgotten.
+        A section that lost more items than :class:`MassDeleteGuard` allows keeps
+        them all, with a warning.
         """
-        deleted = 0
+        deleted, held_back, held_sections = 0, 0, []
         for section in self.listing.complete_sections():
             known = self.store.keys_in_section(section)
             seen = self.listing.seen.get(section, set())
             gone = {key: pid for key, pid in known.items() if key not in seen}
             if not gone:
+                continue
+            if self.mass_delete.holds_back(len(gone), len(known)):
+                log.warning(
+                    "section %s: the listing lacks %d of the %d items loaded before; deleting nothing "
+                    "(more than %d at once needs --allow-mass-delete: check the library first)",
+                    section, len(gone), len(known), int(self.mass_delete.limit(len(known))),
+                )
+                held_back += len(gone)
+                held_sections.append(section)
                 continue
             shared = self.store.points_in_use(gone.values(), excluding=gone.keys())
             points = sorted({pid for pid in gone.values() if pid not in shared})
@@ -208,7 +254,7 @@ class LoadLedger:
                 sink.delete(points)
             self.store.delete(list(gone))
             deleted += len(gone)
-        return deleted
+        return Deletions(deleted, held_back, tuple(held_sections))
 
     def _clean(self, text: str) -> str:
         return redact(text, self._secrets)
