@@ -8,7 +8,7 @@ deterministic library; :class:`DemoServer` serves it over real HTTP.
 from __future__ import annotations
 
 from .library import DemoEpisode, DemoLibrary, DemoMovie, DemoSeason, DemoShow
-from .server import DemoServer, FaultSettings, RequestRecord, run_standalone
+from .server import DemoServer, FaultSettings, RequestRecord
 
 __all__ = [
     "DemoEpisode",
@@ -19,5 +19,4 @@ __all__ = [
     "DemoShow",
     "FaultSettings",
     "RequestRecord",
-    "run_standalone",
 ]

@@ -1,0 +1,191 @@
+"""The HTTP plumbing of the demo server: the threaded server and its request handler.
+
+The handler picks the service by path prefix (TMDb under ``/tmdb/3``, IMDb
+under ``/imdb``, Plex everywhere else), applies that service's faults (latency,
+rate limit, errors, truncated bodies), checks its credentials, lets its routes
+answer, and records the request on the :class:`~.server.DemoServer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from ..secrets import mask
+from .faults import FaultSettings, Service, ServiceState, matches
+from .imdb_api import ImdbRoutes
+from .plex_api import PlexRoutes
+from .replies import TMDB_401, Reply, html_reply, imdb_error, tmdb_error
+from .request_log import RequestRecord
+from .tmdb_api import TmdbRoutes
+
+if TYPE_CHECKING:
+    from .server import DemoServer
+
+log = logging.getLogger(__name__)
+
+#: Where TMDb and IMDb live on the server; Plex has the rest.
+TMDB_PREFIX = "/tmdb/3"
+IMDB_PREFIX = "/imdb"
+#: Query parameters that carry credentials: masked in the log, left out of fault targets.
+_SECRET_PARAMS = {"x-plex-token", "api_key"}
+
+
+class DemoHTTPServer(ThreadingHTTPServer):
+    """The threaded HTTP server under a :class:`DemoServer`; ``demo`` is set by ``DemoServer.start``."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    # Benchmarks open many keep-alive connections at once; the default
+    # backlog of 5 would refuse some of them under load.
+    request_queue_size = 512
+
+    demo: DemoServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-response (a cancelled load) is normal;
+        # anything else is a bug in the demo server and worth a log line.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.warning("demo server: error serving %s", client_address, exc_info=True)
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    """One keep-alive connection: each request is routed to its service, faulted, answered and logged."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "PlexLoaderDemo/1.0"
+    # Idle keep-alive connections are closed after this many seconds.
+    timeout = 30
+    # Headers and body go out in two sends; with Nagle on, the client's delayed
+    # ACK holds the second one back ~40 ms on every keep-alive request.
+    disable_nagle_algorithm = True
+    server: DemoHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.demo._track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.demo._track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        # The stdlib prints to stderr; route it to logging, with tokens masked.
+        log.debug("demo %s", re.sub(r"(?i)(x-plex-token|api_key)=[^&\s]+", r"\1=****", format % args))
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self._handle()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._handle()
+
+    # ------------------------------------------------------------- dispatch
+    def _handle(self) -> None:
+        demo = self.server.demo
+        split = urlsplit(self.path)
+        raw_path = unquote(split.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        if raw_path == TMDB_PREFIX or raw_path.startswith(TMDB_PREFIX + "/"):
+            service: Service = "tmdb"
+            path = raw_path[len(TMDB_PREFIX) :] or "/"
+        elif raw_path == IMDB_PREFIX or raw_path.startswith(IMDB_PREFIX + "/"):
+            service = "imdb"
+            path = raw_path[len(IMDB_PREFIX) :] or "/"
+        else:
+            service = "plex"
+            path = raw_path.rstrip("/") or "/"
+        state = demo._state[service]
+        faults = state.faults
+        try:
+            reply = self._route(demo, service, state, faults, path, query)
+        except Reply as r:
+            reply = r
+        except Exception:  # a bug in the demo server: answer 500, keep serving
+            log.exception("demo server failed on %s %s", self.command, path)
+            reply = html_reply(500, "Internal Server Error")
+        body = reply.body
+        if reply.status == 200 and (
+            matches(faults.malformed_paths, self._target(service, path, query)) or state.roll(faults.malformed_rate)
+        ):
+            # Cut the body mid-element: the client gets a 200 it cannot parse.
+            body = body[: max(1, len(body) * 3 // 5)]
+        masked = {k: [mask(v) for v in vs] if k.lower() in _SECRET_PARAMS else vs for k, vs in query.items()}
+        demo._record(RequestRecord(service, self.command, path, masked, reply.status, time.time()))
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _target(self, service: Service, path: str, query: dict[str, list[str]]) -> str:
+        q = {k: v[-1] for k, v in query.items() if k.lower() not in _SECRET_PARAMS}
+        if service == "plex":
+            for name in ("X-Plex-Container-Start", "X-Plex-Container-Size"):
+                if name not in q and self.headers.get(name) is not None:
+                    q[name] = self.headers[name]
+        return path + ("?" + urlencode(sorted(q.items())) if q else "")
+
+    def _route(
+        self,
+        demo: DemoServer,
+        service: Service,
+        state: ServiceState,
+        faults: FaultSettings,
+        path: str,
+        query: dict[str, list[str]],
+    ) -> Reply:
+        if faults.latency_ms > 0:
+            # Simulated network/server time, per request.
+            time.sleep(faults.latency_ms / 1000.0)
+        wait = state.admit(time.monotonic())
+        if wait is not None:
+            retry_after = {"Retry-After": str(max(1, math.ceil(wait)))}
+            if service == "tmdb":
+                raise tmdb_error(429, 25, "Your request count (#) is over the allowed limit of (40).", retry_after)
+            if service == "imdb":
+                raise imdb_error(429, 8, "Too Many Requests", retry_after)
+            raise html_reply(429, "Too Many Requests", retry_after)
+        self._authenticate(demo, service, path, query)
+        if matches(faults.fail_paths, self._target(service, path, query)) or state.roll(faults.error_rate):
+            if service == "tmdb":
+                raise tmdb_error(503, 9, "Service offline: This service is temporarily offline, try again later.")
+            if service == "imdb":
+                raise imdb_error(503, 14, "The service is currently unavailable.")
+            raise html_reply(500, "Internal Server Error")
+        if service == "tmdb":
+            return TmdbRoutes(demo.library).route(path, query)
+        if service == "imdb":
+            return ImdbRoutes(demo.library).route(path, query)
+        return PlexRoutes(demo, self.headers).route(path, query)
+
+    def _authenticate(self, demo: DemoServer, service: Service, path: str, query: dict[str, list[str]]) -> None:
+        if service == "plex":
+            # Like a real server, /identity answers without a token.
+            if demo.token is None or path == "/identity":
+                return
+            given = self.headers.get("X-Plex-Token") or (query.get("X-Plex-Token") or [None])[-1]
+            if given != demo.token:
+                raise html_reply(401, "Unauthorized")
+        elif service == "tmdb":
+            if demo.tmdb_api_key is None:
+                return
+            given = (query.get("api_key") or [None])[-1]
+            auth = self.headers.get("Authorization") or ""
+            if auth.lower().startswith("bearer "):
+                given = given or auth[7:].strip()
+            if given != demo.tmdb_api_key:
+                raise tmdb_error(401, *TMDB_401)
+
