@@ -100,16 +100,26 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def summary_lines(summary: dict[str, Any]) -> list[str]:
-    """A short human summary for the end of a headless run."""
+def outcome_line(summary: dict[str, Any]) -> str:
+    """The one line that says how a run ended: state, counts, time and rate.
+
+    The first line of :func:`summary_lines`, and what the dashboard prints to
+    the terminal once it has closed, so both front ends end on the same words.
+    """
     counts = summary["counts"]
     total = counts["total"]
     of_total = f" of {total}" if total is not None else ""
-    lines = [
+    return (
         f"{summary['state']}: loaded {counts['loaded']}, skipped (unchanged) {counts['skipped_unchanged']}, "
         f"failed {counts['failed']}{of_total} items in {summary['duration_s']:.1f} s "
         f"({summary['items_per_s']:.1f} items/s); deleted {counts['deleted']}"
-    ]
+    )
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """A short human summary for the end of a headless run."""
+    counts = summary["counts"]
+    lines = [outcome_line(summary)]
     if counts.get("remaining") and summary["state"] in ("drained", "cancelled"):
         stopped_by = f" by {summary['signal']}" if summary.get("signal") else ""
         lines.append(

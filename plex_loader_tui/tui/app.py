@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ..config import RunConfig, StageConfig
@@ -39,14 +40,16 @@ from ..stages import STAGE_NAMES
 from . import themes as theme_files
 from .commands import LoaderCommands
 from .controls import ControlsMixin
-from .keymap import read_keymap
+from .keymap import KeysMixin
 from .outcome import (  # the exit codes are re-exported: tests and callers name them from here
     EXIT_CANCELLED,
     EXIT_FATAL,
     EXIT_OK,
     EXIT_TERMINATED,
+    exit_line,
     next_step_note,
     result_notice,
+    unfinished_result,
 )
 from .profile_actions import ProfileMixin
 from .screens import (
@@ -56,25 +59,31 @@ from .screens import (
 from .session import DashboardSession, SessionFactory, default_session_factory
 from .theming import ThemingMixin
 from .tuning import TuningMixin
-from .widgets import ErrorLog, OverallPanel, PhaseBar, SourceHeader, StagePanel
+from .widgets import WIDE_FROM, DashboardFooter, ErrorLog, OverallPanel, PhaseBar, SourceHeader, StagePanel
 
 log = logging.getLogger(__name__)
 
+#: The key that opens the command palette.
+PALETTE_KEY = "ctrl+p"
 #: Seconds between two polls of the session (4 Hz).
 POLL_INTERVAL = 0.25
 #: How long a quit waits for a cancelled load to wind down before leaving anyway.
 QUIT_GRACE_SECONDS = 15.0
 
 
-
-
-class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]):
+class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixin, App[int]):
     """The operator's cockpit for one load (and the retries and re-runs after it)."""
 
     TITLE = "plex-loader-tui"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {LoaderCommands}
-    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMAND_PALETTE_BINDING = PALETTE_KEY
+    #: Two rows of two stage panels below 120 columns, four in a row from there.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
+    #: Below 36 rows the panels go compact (no sparkline, the state in the border title).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-medium"), (45, "-tall")]
+    # The footer's order is the order here; a narrow terminal shows it compact
+    # (DashboardFooter), and keys that cannot act (pause after the run) leave it.
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Pause taking new batches, or resume"),
         Binding("d", "drain", "Drain", id="drain", tooltip="Finish the batches in flight, take nothing new, stop"),
@@ -84,13 +93,18 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]
         Binding("s", "search", "Search", id="search", tooltip="Hybrid search in the collection"),
         Binding("o", "profile", "Profile", id="profile", tooltip="View the run config; save or load a profile"),
         Binding("l", "focus_errors", "Errors", id="errors", show=False, tooltip="Focus the error log"),
-        Binding("1", "focus_stage(0)", "ingest", id="focus.ingest", show=False),
-        Binding("2", "focus_stage(1)", "enrich", id="focus.enrich", show=False),
-        Binding("3", "focus_stage(2)", "embed", id="focus.embed", show=False),
-        Binding("4", "focus_stage(3)", "upsert", id="focus.upsert", show=False),
+        Binding("1", "focus_stage(0)", "ingest", id="focus.ingest", show=False, tooltip="Focus the ingest panel"),
+        Binding("2", "focus_stage(1)", "enrich", id="focus.enrich", show=False, tooltip="Focus the enrich panel"),
+        Binding("3", "focus_stage(2)", "embed", id="focus.embed", show=False, tooltip="Focus the embed panel"),
+        Binding("4", "focus_stage(3)", "upsert", id="focus.upsert", show=False, tooltip="Focus the upsert panel"),
+        Binding("question_mark,f1", "key_help", "Keys", id="help", tooltip="Show every key and what it does"),
         Binding("q", "quit_app", "Quit", id="quit", tooltip="Quit (asks first while a load runs)"),
         Binding("ctrl+q", "quit_app", "Quit", id="quit-ctrl", show=False, priority=True),
-        Binding("ctrl+c", "interrupt", "Interrupt", id="interrupt", show=False, priority=True),
+        Binding("ctrl+c", "interrupt", "Interrupt", id="interrupt", show=False, priority=True,
+                tooltip="Stop the load at once and leave (exit 130)"),
+        # Declared here (Textual adds it otherwise) so it has an id to remap and a row in the key help.
+        Binding(PALETTE_KEY, "command_palette", "palette", id="palette", show=False, priority=True,
+                tooltip="Command palette: every command, and the themes"),
     ]
 
     def __init__(
@@ -135,7 +149,7 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]
             for name in self.stage_names:
                 yield StagePanel(name)
         yield ErrorLog()
-        yield Footer()
+        yield DashboardFooter()
 
     def on_mount(self) -> None:
         self._install_sigterm()
@@ -167,23 +181,6 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
-
-    def _load_keymap(self) -> None:
-        """Apply ``<config_dir>/keymap.toml``; problems are reported, not fatal."""
-        user = read_keymap(self._config_dir)
-        if user is None:
-            return
-        if user.problem is not None:
-            self.notify(user.problem, title="Key map not loaded", severity="warning")
-            return
-        if user.ignored:
-            self.notify(f"{user.path}: ignored {', '.join(user.ignored)}: every entry must be binding-id = \"keys\"",
-                        title="Key map", severity="warning")
-        try:
-            self.set_keymap(user.bindings)
-        except Exception as exc:  # noqa: BLE001 - a user file must never stop the dashboard
-            log.warning("key map %s not applied: %s", user.path, exc)
-            self.notify(f"{user.path}: {exc}", title="Key map not loaded", severity="warning")
 
     # ------------------------------------------------------------------- run
     @property
@@ -291,6 +288,14 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]
         # TMDb/IMDb data) so the dashboard and --no-ui agree.
         return result.exit_code
 
+    def exit_line(self, exit_code: int) -> str | None:
+        """The closing line for the terminal: how the last load ended (None if none started)."""
+        session = self.session
+        if session is None:
+            return None
+        result = self.result or unfinished_result(session.snapshot(), self.fatal_message)
+        return exit_line(result, session.info, session.config, exit_code)
+
     def _stop_then_exit(self, code: int) -> None:
         if not self.running:
             self.exit(return_code=code)
@@ -363,11 +368,21 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, App[int]
         self.push_screen(ErrorDetailScreen(message.letter))
 
 def run_dashboard(config: RunConfig) -> int:
-    """Run the dashboard for ``config`` until the operator quits; return the exit code."""
+    """Run the dashboard for ``config`` until the operator quits; return the exit code.
+
+    Once the screen is restored, one line says how the load ended (the line a
+    headless run ends on), so the terminal keeps a record of it.
+    """
     app = LoaderApp(config)
     try:
         app.run()
     except KeyboardInterrupt:  # a SIGINT outside raw mode (e.g. during start-up)
         return EXIT_CANCELLED
     code = app.return_code
-    return app.outcome_code() if code is None else code
+    code = app.outcome_code() if code is None else code
+    line = app.exit_line(code)
+    if line is not None:
+        print(line, flush=True)
+    if app.fatal_message is not None:
+        print(f"{LoaderApp.TITLE}: error: {app.fatal_message}", file=sys.stderr, flush=True)
+    return code

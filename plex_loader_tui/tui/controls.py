@@ -29,11 +29,13 @@ class ControlsMixin(_Base):
         # screen is a full screen, so its dashboard-only keys are switched off here.)
         if isinstance(self.screen, SearchScreen) and action in DASHBOARD_ONLY:
             return False
+        # A key that cannot act now leaves the footer (False) instead of showing dimmed
+        # (None): an 80-column footer has no room for keys that do nothing.
         running = self.running
         if action in ("toggle_pause", "drain", "cancel_load"):
-            return True if running and self.session is not None and not Phase(self.session.phase).preparing else None
+            return running and self.session is not None and not Phase(self.session.phase).preparing
         if action == "retry_failed":
-            return True if (not running and self.session is not None) else None
+            return not running and self.session is not None
         return True
 
     def action_toggle_pause(self) -> None:

@@ -43,6 +43,28 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+#: Counts up to this are shown exactly by :func:`short_count`; above it, in thousands or millions.
+EXACT_UP_TO = 99_999
+#: The most characters :func:`short_count` ever returns (``'99,999'``, ``'123.4k'``).
+SHORT_COUNT_WIDTH = 6
+
+
+def short_count(n: int) -> str:
+    """A count in at most :data:`SHORT_COUNT_WIDTH` characters, for fields of a fixed width.
+
+    Exact up to 99,999 (``'12,345'``); then one decimal of a unit: ``'123.4k'``,
+    ``'1.2M'``, ``'12.3G'``. A panel sized for six characters never cuts a count.
+    """
+    if n <= EXACT_UP_TO:
+        return f"{n:,}"
+    value = n / 1000
+    for unit in ("k", "M", "G"):
+        if round(value, 1) < 1000:  # 999,960 is "1.0M", not "1000.0k"
+            return f"{value:.1f}{unit}"
+        value /= 1000
+    return f"{value:.1f}T"
+
+
 def clock(timestamp: float) -> str:
     """A wall-clock time (local) as ``HH:MM:SS``; ``0`` → ``'--:--:--'``."""
     if not timestamp:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..config import RunConfig
 from ..exit_codes import ExitCode
-from ..load.outcome import LoadResult
+from ..load.outcome import LoadResult, Phase, SessionInfo
+from ..pipeline.metrics import PipelineSnapshot
+from ..summary import build_summary, outcome_line
 
 EXIT_OK = ExitCode.OK
 EXIT_FAILED_ITEMS = ExitCode.FAILED_ITEMS
@@ -49,3 +52,19 @@ def result_notice(result: LoadResult) -> Notice:
     if failed:
         message += "\nPress r to retry the failed items."
     return Notice(message, f"Load {state}", "warning" if failed else "information")
+
+
+def unfinished_result(snapshot: PipelineSnapshot | None, fatal_error: str | None) -> LoadResult:
+    """How a load ended that never handed back its own result (a fatal error, or a quit that cut it short)."""
+    return LoadResult(
+        state=Phase.FAILED if fatal_error else Phase.CANCELLED,
+        duration=snapshot.elapsed if snapshot is not None else 0.0,
+        snapshot=snapshot,
+        fatal_error=fatal_error,
+        total=snapshot.total if snapshot is not None else None,
+    )
+
+
+def exit_line(result: LoadResult, info: SessionInfo, config: RunConfig, exit_code: int) -> str:
+    """What the terminal shows once the dashboard has closed: headless's closing line, same figures."""
+    return outcome_line(build_summary(result, info, config, exit_code=exit_code))

@@ -33,6 +33,19 @@ from . import format as fmt
 log = logging.getLogger(__name__)
 
 
+# ------------------------------------------------------------------ layout
+# Every dialog is a box whose body scrolls and whose buttons are docked at its
+# bottom: on a small terminal the body gives way and the buttons stay in reach.
+def dialog_body(focusable: bool = False) -> VerticalScroll:
+    """The scrolling part of a dialog (focusable when it is only text to read)."""
+    return VerticalScroll(classes="dialog-body", can_focus=focusable)
+
+
+def dialog_buttons() -> Horizontal:
+    """The dialog's button row, docked at the bottom of the box (app.tcss)."""
+    return Horizontal(classes="dialog-buttons")
+
+
 # --------------------------------------------------------------- stage edit
 @dataclass(frozen=True, slots=True)
 class StageEdit:
@@ -57,26 +70,27 @@ class StageEditScreen(ModalScreen[StageEdit | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="stage-edit") as box:
             box.border_title = f"Tune stage: {self.stage}"
-            yield Label(f"Workers (1–{MAX_WORKERS})")
-            yield Input(
-                str(self._workers),
-                type="integer",
-                id="edit-workers",
-                validators=[Integer(1, MAX_WORKERS, failure_description=f"workers must be a whole number from 1 to {MAX_WORKERS}")],
-                valid_empty=False,
-            )
-            yield Label(f"Batch size (1–{MAX_BATCH_SIZE})")
-            yield Input(
-                str(self._batch_size),
-                type="integer",
-                id="edit-batch",
-                validators=[
-                    Integer(1, MAX_BATCH_SIZE, failure_description=f"batch size must be a whole number from 1 to {MAX_BATCH_SIZE}")
-                ],
-                valid_empty=False,
-            )
-            yield Static("", id="edit-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with dialog_body():
+                yield Label(f"Workers (1–{MAX_WORKERS})")
+                yield Input(
+                    str(self._workers),
+                    type="integer",
+                    id="edit-workers",
+                    validators=[Integer(1, MAX_WORKERS, failure_description=f"workers must be a whole number from 1 to {MAX_WORKERS}")],
+                    valid_empty=False,
+                )
+                yield Label(f"Batch size (1–{MAX_BATCH_SIZE})")
+                yield Input(
+                    str(self._batch_size),
+                    type="integer",
+                    id="edit-batch",
+                    validators=[
+                        Integer(1, MAX_BATCH_SIZE, failure_description=f"batch size must be a whole number from 1 to {MAX_BATCH_SIZE}")
+                    ],
+                    valid_empty=False,
+                )
+                yield Static("", id="edit-error", classes="dialog-error")
+            with dialog_buttons():
                 yield Button("Apply", variant="primary", id="edit-apply")
                 yield Button("Cancel", id="edit-cancel")
 
@@ -131,8 +145,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm"):
-            yield Static(self.question, id="confirm-question")
-            with Horizontal(classes="dialog-buttons"):
+            with dialog_body():
+                yield Static(self.question, id="confirm-question")
+            with dialog_buttons():
                 yield Button(f"{self._yes} (y)", variant="error", id="confirm-yes")
                 yield Button(f"{self._no} (n)", id="confirm-no")
 
@@ -159,22 +174,23 @@ class ErrorDetailScreen(ModalScreen[None]):
         item = mask_in_text(pprint.pformat(letter.item, width=90, compact=True))
         if len(item) > 4000:
             item = item[:4000] + "\n…"
-        with VerticalScroll(classes="dialog wide", id="error-detail") as box:
+        with Vertical(classes="dialog wide", id="error-detail") as box:
             box.border_title = f"Failed in {letter.stage}"
-            yield Static(
-                Text.assemble(
-                    ("item     ", "dim"), (letter.title or "(untitled)", "bold"), "\n",
-                    ("stage    ", "dim"), letter.stage, "\n",
-                    ("when     ", "dim"), fmt.clock(letter.at), "\n",
-                    ("attempts ", "dim"), str(letter.attempts), "\n",
-                    ("type     ", "dim"), letter.error_type, "\n",
+            with dialog_body(focusable=True):
+                yield Static(
+                    Text.assemble(
+                        ("item     ", "dim"), (letter.title or "(untitled)", "bold"), "\n",
+                        ("stage    ", "dim"), letter.stage, "\n",
+                        ("when     ", "dim"), fmt.clock(letter.at), "\n",
+                        ("attempts ", "dim"), str(letter.attempts), "\n",
+                        ("type     ", "dim"), letter.error_type, "\n",
+                    )
                 )
-            )
-            yield Label("Error", classes="section")
-            yield Static(mask_in_text(letter.error), id="error-text", markup=False)
-            yield Label("Item", classes="section")
-            yield Static(item, id="error-item", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+                yield Label("Error", classes="section")
+                yield Static(mask_in_text(letter.error), id="error-text", markup=False)
+                yield Label("Item", classes="section")
+                yield Static(item, id="error-item", markup=False)
+            with dialog_buttons():
                 yield Button("Close", id="detail-close")
 
     @on(Button.Pressed, "#detail-close")
@@ -198,8 +214,9 @@ class FatalErrorScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog fatal", id="fatal") as box:
             box.border_title = self.title_text
-            yield Static(mask_in_text(self.message), id="fatal-message", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with dialog_body():
+                yield Static(mask_in_text(self.message), id="fatal-message", markup=False)
+            with dialog_buttons():
                 yield Button("Quit (q)", variant="error", id="fatal-quit")
                 yield Button("Back to dashboard (esc)", id="fatal-back")
 
@@ -241,26 +258,27 @@ class ProfileScreen(ModalScreen[ProfileRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="profile") as box:
             box.border_title = f"Run profile: {self.current or '(none)'}"
-            table: DataTable[str] = DataTable(id="profile-config", cursor_type="row", zebra_stripes=True)
-            table.border_title = "effective settings (live values; secrets masked)"
-            yield table
-            yield Label("Save the current settings (including live-tuned stages) as:")
-            with Horizontal(classes="profile-row"):
-                yield Input(self.current or "", placeholder="profile name", id="profile-name",
-                            restrict=r"[A-Za-z0-9_.-]*", max_length=64)
-                yield Button("Save", variant="primary", id="profile-save")
-            hint = "Load a saved profile and restart:" if self.can_load else "Load a saved profile (after the run ends):"
-            yield Label(hint)
-            with Horizontal(classes="profile-row"):
-                yield Select(
-                    [(name, name) for name in self.saved],
-                    prompt="saved profiles" if self.saved else "no saved profiles",
-                    id="profile-select",
-                    disabled=not self.saved,
-                )
-                yield Button("Load", id="profile-load", disabled=not (self.can_load and self.saved))
-            yield Static("", id="profile-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with dialog_body():
+                table: DataTable[str] = DataTable(id="profile-config", cursor_type="row", zebra_stripes=True)
+                table.border_title = "effective settings (live values; secrets masked)"
+                yield table
+                yield Label("Save the current settings (including live-tuned stages) as:")
+                with Horizontal(classes="profile-row"):
+                    yield Input(self.current or "", placeholder="profile name", id="profile-name",
+                                restrict=r"[A-Za-z0-9_.-]*", max_length=64)
+                    yield Button("Save", variant="primary", id="profile-save")
+                hint = "Load a saved profile and restart:" if self.can_load else "Load a saved profile (after the run ends):"
+                yield Label(hint)
+                with Horizontal(classes="profile-row"):
+                    yield Select(
+                        [(name, name) for name in self.saved],
+                        prompt="saved profiles" if self.saved else "no saved profiles",
+                        id="profile-select",
+                        disabled=not self.saved,
+                    )
+                    yield Button("Load", id="profile-load", disabled=not (self.can_load and self.saved))
+                yield Static("", id="profile-error", classes="dialog-error")
+            with dialog_buttons():
                 yield Button("Close", id="profile-close")
 
     def on_mount(self) -> None:
@@ -303,8 +321,8 @@ class SearchScreen(Screen[None]):
     """Run a hybrid query against the collection and list the hits."""
 
     BINDINGS = [
-        Binding("escape", "back", "Dashboard", id="search.back"),
-        Binding("ctrl+l", "focus_query", "Query", id="search.focus-query"),
+        Binding("escape", "back", "Dashboard", id="search.back", tooltip="Back to the dashboard"),
+        Binding("ctrl+l", "focus_query", "Query", id="search.focus-query", tooltip="Put the cursor in the query"),
     ]
 
     def __init__(self, search: SearchFn | None, collection: str, limit: int = 10) -> None:

@@ -11,15 +11,17 @@ import logging
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, LoadingIndicator, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Footer, LoadingIndicator, ProgressBar, Sparkline, Static
 
 from ..pipeline.errors import DeadLetter
 from ..pipeline.metrics import PipelineSnapshot, StageSnapshot
 from ..secrets import mask_in_text
+from . import fit
 from . import format as fmt
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ STATE_LABELS: dict[str, str] = {
 }
 #: States that mean "this stage is waiting on something" (drawn as a warning).
 WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"})
+#: From this many columns the stage panels stand four in a row and the footer is spaced out.
+WIDE_FROM = 120
 
 
 class SourceHeader(Static):
@@ -75,14 +79,26 @@ class PhaseBar(Horizontal):
 
 
 class OverallPanel(Vertical):
-    """Progress over the library total, ETA, counts, elapsed time and throughput."""
+    """Progress over the library total, ETA and state; counts, elapsed time and throughput.
+
+    The first line is the bar with where the run is (``#overall-stats``); under
+    it the figures, in groups that share a line while it is wide enough and wrap
+    between groups when it is not (:func:`fit.flow`), so a narrow terminal gets
+    two lines instead of a cut one.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._groups: list[list[Text]] = []
 
     def on_mount(self) -> None:
         self.border_title = "progress"
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=None, show_eta=False, id="overall-bar")
-        yield Static(id="overall-stats")
+        with Horizontal(id="overall-top"):
+            yield ProgressBar(total=None, show_eta=False, id="overall-bar")
+            yield Static(id="overall-stats")
+        yield Static(id="overall-figures")
 
     def show(self, snapshot: PipelineSnapshot, phase: str | None = None, note: str = "") -> None:
         """Render ``snapshot``; ``note`` goes in the panel's bottom border (e.g. what to do next)."""
@@ -93,46 +109,66 @@ class OverallPanel(Vertical):
             bar.update(total=None, progress=snapshot.done)
         total = fmt.count(snapshot.total) if snapshot.total is not None else "?"
         state = phase or snapshot.state
-        text = Text.assemble(
+        where = Text.assemble(
             (f"{fmt.count(snapshot.done)} / {total}", "bold"),
             "  ETA ",
             (fmt.duration(snapshot.eta), "bold"),
-            "  │ loaded ",
-            (fmt.count(snapshot.loaded), "bold"),
-            "  skipped ",
-            (fmt.count(snapshot.skipped), "bold"),
-            "  failed ",
-            (fmt.count(snapshot.failed), "bold" if not snapshot.failed else "bold reverse"),
-            "  in flight ",
-            (fmt.count(snapshot.in_flight), "bold"),
-            "  │ elapsed ",
-            (fmt.duration(snapshot.elapsed), "bold"),
-            "  ",
-            (fmt.rate(snapshot.throughput), "bold"),
-            "  │ ",
+            fit.GROUP_SEPARATOR,
             (state, "bold"),
         )
-        # Fixed-size boxes (see app.tcss): skip the layout pass a plain update() asks for,
-        # which is what makes a 4 Hz refresh costly while embedding holds the GIL.
-        self.query_one("#overall-stats", Static).update(text, layout=False)
+        _update_sized_box(self.query_one("#overall-stats", Static), where)
+        self._groups = [
+            [
+                fit.field("loaded", fmt.count(snapshot.loaded)),
+                fit.field("skipped", fmt.count(snapshot.skipped)),
+                Text.assemble(
+                    "failed ", (fmt.count(snapshot.failed), "bold" if not snapshot.failed else "bold reverse")
+                ),
+                fit.field("in flight", fmt.count(snapshot.in_flight)),
+            ],
+            [fit.field("elapsed", fmt.duration(snapshot.elapsed)), Text(fmt.rate(snapshot.throughput), "bold")],
+        ]
+        self._render_figures()
         self.set_class(snapshot.failed > 0, "-has-failures")
         self.border_subtitle = note
 
+    def on_resize(self) -> None:
+        self._render_figures()
+
+    def _render_figures(self) -> None:
+        width = self.content_size.width
+        if not self._groups or width <= 0:
+            return
+        lines = fit.flow(self._groups, width)
+        _update_fixed_box(self.query_one("#overall-figures", Static), fit.join_lines(lines), len(lines))
+
 
 class StagePanel(Vertical, can_focus=True):
-    """One stage: queue against capacity, workers, batch size, rate, latency, errors.
+    """One stage: state, queue against capacity, workers, batch size, rate, latency, counts.
 
     Focus it (Tab, or the number keys) and use ``+``/``-`` for workers,
-    ``[``/``]`` for the batch size, ``e`` for the edit dialog.
+    ``[``/``]`` for the batch size, ``e`` for the edit dialog. The figures are
+    fixed-width cells laid out in as many columns as the panel is wide (see
+    :func:`fit.columns`); on a short terminal the stylesheet hides the state
+    row and the state rides in the border title instead.
     """
 
+    # Not in the footer: a narrow terminal keeps its footer for the app's own keys
+    # (the key help, ``?``, lists these with the rest).
     BINDINGS = [
-        # One footer entry per pair: the "-" and "[" twins work but stay out of the footer.
-        Binding("plus,equals_sign", "change_workers(1)", "workers", key_display="+/-", id="stage.workers-up", tooltip="Add (+) or remove (-) a worker of the focused stage"),
-        Binding("minus", "change_workers(-1)", "-worker", show=False, id="stage.workers-down", tooltip="Remove a worker from the focused stage"),
-        Binding("right_square_bracket", "change_batch(2)", "batch", key_display="[/]", id="stage.batch-up", tooltip="Halve ([) or double (]) the focused stage's batch size"),
-        Binding("left_square_bracket", "change_batch(0.5)", "batch÷2", show=False, id="stage.batch-down", tooltip="Halve the focused stage's batch size"),
+        Binding("plus,equals_sign", "change_workers(1)", "Add a worker", show=False, id="stage.workers-up",
+                tooltip="Add a worker to the focused stage"),
+        Binding("minus", "change_workers(-1)", "Remove a worker", show=False, id="stage.workers-down",
+                tooltip="Remove a worker from the focused stage"),
+        Binding("right_square_bracket", "change_batch(2)", "Double the batch", show=False, id="stage.batch-up",
+                tooltip="Double the focused stage's batch size"),
+        Binding("left_square_bracket", "change_batch(0.5)", "Halve the batch", show=False, id="stage.batch-down",
+                tooltip="Halve the focused stage's batch size"),
     ]
+
+    #: Cell width of one figure: the longest label, a space, and a value of up to seven
+    #: characters ("64/64", "10,000", "123.4k", "1,234/s", "470 ms").
+    CELL_WIDTH = len("workers") + 1 + 7
 
     class TuneRequested(Message):
         """The operator asked to change this stage's workers or batch size by a step."""
@@ -148,6 +184,10 @@ class StagePanel(Vertical, can_focus=True):
         self.stage = stage
         self.border_title = stage
         self._shown: tuple[StageSnapshot, bool] | None = None
+        self._cells: list[Text] = []
+        self._state_label = STATE_LABELS["idle"]
+        self._state_detail = ""
+        self._bottleneck = False
 
     def compose(self) -> ComposeResult:
         yield Static(STATE_LABELS["idle"], classes="stage-state")
@@ -167,11 +207,9 @@ class StagePanel(Vertical, can_focus=True):
     def show_planned(self, workers: int, batch_size: int) -> None:
         """Before the pipeline exists: the settings the stage will start with."""
         self._shown = None
-        self.query_one(".stage-state", Static).update(STATE_LABELS["idle"], layout=False)
-        self.query_one(".stage-numbers", Static).update(
-            Text.assemble("workers ", (f"–/{workers}", "bold"), "  batch ", (str(batch_size), "bold")),
-            layout=False,
-        )
+        self._show_state(STATE_LABELS["idle"], "", bottleneck=False)
+        self._cells = [fit.field("workers", f"–/{workers}"), fit.field("batch", fmt.count(batch_size))]
+        self._render_numbers()
 
     def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
         # Unchanged since the last poll (an idle or finished stage): skip the redraw.
@@ -179,41 +217,105 @@ class StagePanel(Vertical, can_focus=True):
             return
         self._shown = (stage, bottleneck)
         label = STATE_LABELS.get(stage.state, stage.state)
-        if stage.detail and stage.state in ("rate-limited", "running"):
-            label = f"{label} · {stage.detail}"
-        self.query_one(".stage-state", Static).update(label, layout=False)
-        self.border_subtitle = "◆ bottleneck" if bottleneck else ""
-        self.set_class(bottleneck, "-bottleneck")
+        detail = stage.detail if stage.detail and stage.state in ("rate-limited", "running") else ""
+        self._show_state(label, detail, bottleneck)
         self.set_class(stage.state in WAITING_STATES, "-waiting")
         self.set_class(stage.state == "done", "-done")
         self.set_class(stage.errors > 0, "-errors")
         capacity = max(1, stage.queue_capacity)
         self.query_one(".queue-bar", ProgressBar).update(total=capacity, progress=min(stage.queue_depth, capacity))
-        self.query_one(".queue-count", Static).update(f"{stage.queue_depth}/{stage.queue_capacity}", layout=False)
-        numbers = Text.assemble(
-            "workers ",
-            (f"{stage.busy_workers}/{stage.workers}", "bold"),
-            "  batch ",
-            (str(stage.batch_size), "bold"),
-            "\n",
-            (fmt.rate(stage.throughput), "bold"),
-            "  p95 ",
-            (fmt.latency(stage.latency_p95), "bold"),
-            "\nin ",
-            (fmt.count(stage.items_in), "bold"),
-            "  out ",
-            (fmt.count(stage.items_out), "bold"),
-            "\nretries ",
-            (fmt.count(stage.retries), "bold"),
-            "  errors ",
-            (fmt.count(stage.errors), "bold"),
-        )
-        self.query_one(".stage-numbers", Static).update(numbers, layout=False)
+        self._show_queue(stage.queue_depth, stage.queue_capacity)
+        self._cells = [
+            fit.field("workers", f"{stage.busy_workers}/{stage.workers}"),
+            fit.field("batch", fmt.count(stage.batch_size)),
+            fit.field("rate", fmt.rate(stage.throughput)),
+            fit.field("p95", fmt.latency(stage.latency_p95)),
+            fit.field("in", fmt.short_count(stage.items_in)),
+            fit.field("out", fmt.short_count(stage.items_out)),
+            fit.field("retries", fmt.short_count(stage.retries)),
+            fit.field("errors", fmt.short_count(stage.errors)),
+        ]
+        self._render_numbers()
         # A fresh list each time: Sparkline only redraws when ``data`` is reassigned.
         # Sparkline scales from the data's minimum; a leading 0 pins the baseline at
         # zero so a steady rate reads as steady, and an idle stage draws a flat line.
         history = list(stage.history)
         self.query_one(".stage-history", Sparkline).data = [0.0, *history] if any(history) else []
+
+    def on_resize(self) -> None:
+        # The width decides the columns of figures; the height, whether the state has a row.
+        self._render_numbers()
+        self._render_title()
+
+    def _show_state(self, label: str, detail: str, bottleneck: bool) -> None:
+        self._state_label = label
+        self._state_detail = detail
+        self._bottleneck = bottleneck
+        self.query_one(".stage-state", Static).update(f"{label} · {detail}" if detail else label, layout=False)
+        self.border_subtitle = "◆ bottleneck" if bottleneck else ""
+        self.set_class(bottleneck, "-bottleneck")
+        self._render_title()
+
+    def _render_title(self) -> None:
+        # A short terminal hides the state row (app.tcss) and has no bottom border: the
+        # state and the bottleneck marker then ride in the title.
+        if self.query_one(".stage-state", Static).display:
+            self.border_title = self.stage
+        else:
+            marker = "◆ " if self._bottleneck else ""
+            # A Text, not a str: a str title would be read as markup.
+            title = Text.assemble((f"{marker}{self.stage}", "bold"), " ", self._state_label)
+            # The detail ("tmdb 40/s") only if it fits whole: corners and "─ " take six columns.
+            if self._state_detail and title.cell_len + 3 + len(self._state_detail) <= self.outer_size.width - 6:
+                title.append(f" · {self._state_detail}")
+            self.border_title = title
+
+    def _show_queue(self, depth: int, capacity: int) -> None:
+        count = self.query_one(".queue-count", Static)
+        text = f"{fmt.short_count(depth)}/{fmt.short_count(capacity)}"
+        # Sized for a full queue, so the count keeps its place (and is never cut) as it moves.
+        full = f"{fmt.short_count(capacity)}/{fmt.short_count(capacity)}"
+        width = max(len(full), len(text)) + 1  # + the left padding
+        if count.styles.width is None or count.styles.width.value != width:
+            count.styles.width = width
+            count.update(text)
+        else:
+            count.update(text, layout=False)
+
+    def _render_numbers(self) -> None:
+        width = self.content_size.width
+        if not self._cells or width <= 0:
+            return
+        lines = fit.columns(self._cells, width, self.CELL_WIDTH)
+        _update_fixed_box(self.query_one(".stage-numbers", Static), fit.join_lines(lines), len(lines))
+
+
+def _update_sized_box(widget: Static, content: Text) -> None:
+    """Show one line of ``content`` in ``widget``, exactly as wide as the line.
+
+    As :func:`_update_fixed_box`: a layout pass only when the width changes.
+    """
+    width = content.cell_len
+    if widget.styles.width is None or widget.styles.width.value != width:
+        widget.styles.width = width
+        widget.update(content)
+    else:
+        widget.update(content, layout=False)
+
+
+def _update_fixed_box(widget: Static, content: Text, height: int) -> None:
+    """Show ``content`` in ``widget``, giving it ``height`` lines.
+
+    A box whose height is unchanged skips the layout pass a plain ``update()``
+    asks for: that pass is what makes a 4 Hz refresh costly while embedding
+    holds the GIL, and the height changes only when the terminal is resized or
+    a figure outgrows its line.
+    """
+    if widget.styles.height is None or widget.styles.height.value != height:
+        widget.styles.height = height
+        widget.update(content)
+    else:
+        widget.update(content, layout=False)
 
 
 class ErrorLog(DataTable):
@@ -221,6 +323,11 @@ class ErrorLog(DataTable):
 
     Press Enter on a row to see the whole error.
     """
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Details", id="errors.details", show=False,
+                tooltip="Show everything about the selected failure"),
+    ]
 
     class FailureSelected(Message):
         """A row was chosen; carries the dead letter behind it."""
@@ -233,6 +340,10 @@ class ErrorLog(DataTable):
         super().__init__(id="error-log", cursor_type="row", zebra_stripes=True)
         self._letters: tuple[DeadLetter, ...] = ()
         self.border_title = "errors (newest first)"
+
+    def on_resize(self) -> None:
+        # On a short terminal two failures say more than one failure under a header row.
+        self.show_header = self.content_size.height > 2
 
     def on_mount(self) -> None:
         self.add_column("time", key="time", width=8)
@@ -269,3 +380,10 @@ class ErrorLog(DataTable):
         index = int(event.row_key.value) if event.row_key.value is not None else -1
         if 0 <= index < len(self._letters):
             self.post_message(self.FailureSelected(self._letters[index]))
+
+
+class DashboardFooter(Footer):
+    """Textual's footer, compact below :data:`WIDE_FROM` columns: 80 columns still hold ``? Keys`` and ``q Quit``."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < WIDE_FROM

@@ -26,6 +26,9 @@ from plex_loader_tui.tui.screens import (
 from plex_loader_tui.tui.widgets import StagePanel
 
 SIZE = (120, 36)
+#: The default size of most terminals and of tmux; the medium size; a big screen.
+SIZES = {"80x24": (80, 24), "120x36": (120, 36), "200x50": (200, 50)}
+SMALL = SIZES["80x24"]
 SOURCE = "Demo Library at http://127.0.0.1:32400 (token ****abcd)"
 TARGET = "Qdrant (embedded) qdrant"
 
@@ -64,13 +67,16 @@ def _no_blink(pilot: Pilot) -> None:
         widget.cursor_blink = False
 
 
-def test_dashboard_mid_load(snap_compare, app):
+@pytest.mark.parametrize("size", list(SIZES.values()), ids=list(SIZES))
+def test_dashboard_mid_load(snap_compare, app, size):
+    """Two by two below 120 columns, four in a row from there; compact below 36 rows."""
+
     async def run_before(pilot: Pilot) -> None:
         await _seed(pilot)
         app.query_one("#stage-enrich", StagePanel).focus()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_dashboard_finished_with_failures(snap_compare, app):
@@ -80,7 +86,8 @@ def test_dashboard_finished_with_failures(snap_compare, app):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_tuning_dialog_with_a_refused_value(snap_compare, app):
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x36", "80x24"])
+def test_tuning_dialog_with_a_refused_value(snap_compare, app, size):
     async def run_before(pilot: Pilot) -> None:
         await _seed(pilot)
         app.push_screen(StageEditScreen("enrich", 6, 20))
@@ -92,10 +99,11 @@ def test_tuning_dialog_with_a_refused_value(snap_compare, app):
         _no_blink(pilot)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_profile_modal(snap_compare, app):
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x36", "80x24"])
+def test_profile_modal(snap_compare, app, size):
     async def run_before(pilot: Pilot) -> None:
         await _seed(pilot)
         app.action_profile()
@@ -105,7 +113,7 @@ def test_profile_modal(snap_compare, app):
         app.screen.query_one("#profile-config").focus()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_error_detail_modal(snap_compare, app):
@@ -149,3 +157,12 @@ def test_light_theme_dashboard(snap_compare, app):
         await _seed(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_key_help_at_80x24(snap_compare, app):
+    async def run_before(pilot: Pilot) -> None:
+        await _seed(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

@@ -117,6 +117,21 @@ def _assert_clean_exit(term: Terminal) -> None:
     assert LEAVE_ALT_SCREEN in tail and SHOW_CURSOR in tail[tail.rindex(LEAVE_ALT_SCREEN) - 200 :]
 
 
+def _closing_lines(term: Terminal) -> list[str]:
+    """What the command printed once it had left the dashboard's screen."""
+    raw = term.raw.decode("utf-8", "replace")
+    tail = raw[raw.rindex(LEAVE_ALT_SCREEN) + len(LEAVE_ALT_SCREEN) :]
+    return [line.strip() for line in ANSI.sub("", tail).splitlines() if line.strip()]
+
+
+#: The line a run ends on (headless's first summary line), e.g.
+#: ``finished: loaded 60, skipped (unchanged) 0, failed 0 of 60 items in 9.3 s (6.4 items/s); deleted 0``.
+OUTCOME_LINE = re.compile(
+    r"^(?P<state>finished|drained|cancelled|failed): loaded (?P<loaded>\d+), skipped \(unchanged\) \d+, "
+    r"failed \d+( of \d+)? items in [\d.]+ s \([\d.]+ items/s\); deleted \d+$"
+)
+
+
 def test_a_fatal_error_is_shown_then_q_exits_3_cleanly(tmp_path: Path, demo: DemoServer):
     secret = "wrong-token-0123456789"
     argv, env = _command(tmp_path, demo, secret)
@@ -127,6 +142,25 @@ def test_a_fatal_error_is_shown_then_q_exits_3_cleanly(tmp_path: Path, demo: Dem
     assert term.wait() == 3
     _assert_clean_exit(term)
     assert secret not in (tmp_path / "run.log").read_text()
+    # The terminal keeps how it ended: the outcome line, then the error as headless says it.
+    closing = _closing_lines(term)
+    assert len(closing) == 2, closing
+    assert OUTCOME_LINE.match(closing[0])["state"] == "failed"
+    assert closing[1].startswith("plex-loader-tui: error: ") and secret not in closing[1]
+
+
+def test_quitting_after_the_load_prints_how_it_ended(tmp_path: Path, demo: DemoServer):
+    argv, env = _command(tmp_path, demo, demo.token)
+    term = Terminal(argv, env, tmp_path, size=(80, 24))
+    term.expect("press s to search")  # the hint once the run has ended
+    term.send("q")
+    assert term.wait() == 0
+    _assert_clean_exit(term)
+    closing = _closing_lines(term)
+    assert len(closing) == 1, closing
+    outcome = OUTCOME_LINE.match(closing[0])
+    assert outcome is not None, closing[0]
+    assert outcome["state"] == "finished" and outcome["loaded"] == "60"
 
 
 def test_ctrl_c_during_a_load_exits_130_cleanly(tmp_path: Path, demo: DemoServer):
@@ -138,6 +172,8 @@ def test_ctrl_c_during_a_load_exits_130_cleanly(tmp_path: Path, demo: DemoServer
         term.send("\x03")
         assert term.wait() == 130
         _assert_clean_exit(term)
+        closing = _closing_lines(term)
+        assert len(closing) == 1 and OUTCOME_LINE.match(closing[0])["state"] == "cancelled", closing
     finally:
         demo.set_faults("tmdb", latency_ms=0)
 
