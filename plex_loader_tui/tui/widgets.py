@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, LoadingIndicator, ProgressBar, Sparkline, Static
 
 from ..pipeline.errors import DeadLetter
-from ..pipeline.metrics import PipelineSnapshot, StageSnapshot
+from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..secrets import mask_in_text
 from . import format as fmt
 
@@ -34,6 +34,10 @@ STATE_LABELS: dict[str, str] = {
     "pausing": "‖ pausing…",
     "rate-limited": "⚠ rate limited",
     "done": "✓ done",
+    # Once a run ended otherwise, every stage says how.
+    "drained": "■ drained",
+    "cancelled": "✕ cancelled",
+    "failed": "✕ failed",
 }
 #: States that mean "this stage is waiting on something" (drawn as a warning).
 WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"})
@@ -108,7 +112,8 @@ class OverallPanel(Vertical):
             "  │ elapsed ",
             (fmt.duration(snapshot.elapsed), "bold"),
             "  ",
-            (fmt.rate(snapshot.throughput), "bold"),
+            # After the run the rate is its average, and says so.
+            (fmt.rate(snapshot.throughput) + (" avg" if PipelineState(snapshot.state).ended else ""), "bold"),
             "  │ ",
             (state, "bold"),
         )
@@ -147,11 +152,12 @@ class StagePanel(Vertical, can_focus=True):
         super().__init__(id=f"stage-{stage}", classes="stage-panel")
         self.stage = stage
         self.border_title = stage
-        self._shown: tuple[StageSnapshot, bool] | None = None
+        self._shown: tuple[StageSnapshot, bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(STATE_LABELS["idle"], classes="stage-state")
-        with Horizontal(classes="queue-row"):
+        # Every queue counts items (ingest's listing pages count by the items on them).
+        with Horizontal(classes="queue-row").with_tooltip("items waiting / queue capacity, in items"):
             yield Static("queue", classes="queue-label")
             yield ProgressBar(total=1, show_eta=False, show_percentage=False, classes="queue-bar")
             yield Static("0/0", classes="queue-count")
@@ -173,16 +179,17 @@ class StagePanel(Vertical, can_focus=True):
             layout=False,
         )
 
-    def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
+    def show(self, stage: StageSnapshot, bottleneck: bool, note: str = "") -> None:
+        """Render ``stage``; ``note`` goes in the bottom border when it is not the bottleneck."""
         # Unchanged since the last poll (an idle or finished stage): skip the redraw.
-        if self._shown == (stage, bottleneck):
+        if self._shown == (stage, bottleneck, note):
             return
-        self._shown = (stage, bottleneck)
+        self._shown = (stage, bottleneck, note)
         label = STATE_LABELS.get(stage.state, stage.state)
         if stage.detail and stage.state in ("rate-limited", "running"):
             label = f"{label} · {stage.detail}"
         self.query_one(".stage-state", Static).update(label, layout=False)
-        self.border_subtitle = "◆ bottleneck" if bottleneck else ""
+        self.border_subtitle = "◆ bottleneck" if bottleneck else note
         self.set_class(bottleneck, "-bottleneck")
         self.set_class(stage.state in WAITING_STATES, "-waiting")
         self.set_class(stage.state == "done", "-done")
