@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .errors import ConfigError, FatalError
 from .exit_codes import ExitCode
-from .figures import latency
+from .figures import RATE_DECIMALS, latency
 from .load import LoadResult, LoadSession
 from .pipeline import PipelineSnapshot, PipelineState
 from .secrets import redact
@@ -104,11 +104,11 @@ def progress_line(snap: PipelineSnapshot, *, draining: bool = False) -> str:
     ended = PipelineState(snap.state).ended
     per_s = "items/s avg" if ended else "items/s"
     queues = " ".join(f"{s.name} {s.queue_depth}/{s.queue_capacity}" for s in snap.stages)
-    rates = " ".join(f"{s.name} {s.throughput:.1f}/s" for s in snap.stages)
+    rates = " ".join(f"{s.name} {s.throughput:.{RATE_DECIMALS}f}/s" for s in snap.stages)
     trouble = " ".join(f"{s.name} {s.retries}/{s.errors}" for s in snap.stages)
     return (
         ("draining " if draining else "")
-        + f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.1f} {per_s}, "
+        + f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.{RATE_DECIMALS}f} {per_s}, "
         f"ETA {format_duration(snap.eta)} | loaded {snap.loaded} skipped {snap.skipped} failed {snap.failed} "
         f"| in flight {snap.in_flight} queued {snap.queued} | queues {queues} | rates{' avg' if ended else ''} {rates} "
         f"| retries/errors {trouble}"

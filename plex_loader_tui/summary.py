@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .figures import latency_value
+from .figures import RATE_DECIMALS, latency_value, rate_value
 from .secrets import redact
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ def build_summary(
         "duration_s": round(result.duration, 3),
         "run_s": round(run_s, 3),
         "startup_s": round(result.startup, 3) if result.startup is not None else None,
-        # The run's average, as the final frame shows it (start-up not included).
-        "items_per_s": round((loaded + skipped + failed) / run_s, 2) if run_s > 0 else 0.0,
+        # The run's average, the final frame's own figure (start-up not included).
+        "items_per_s": rate_value(snap.throughput) if snap is not None else 0.0,
         "source": info.source,
         "target": info.target,
         "collection": info.collection,
@@ -121,7 +121,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"{summary['state']}: loaded {counts['loaded']}, skipped (unchanged) {counts['skipped_unchanged']}, "
         f"failed {counts['failed']}{of_total} items in {summary['run_s']:.1f} s "
-        f"({summary['items_per_s']:.1f} items/s{after}); deleted {counts['deleted']}"
+        f"({summary['items_per_s']:.{RATE_DECIMALS}f} items/s{after}); deleted {counts['deleted']}"
     ]
     if counts.get("remaining") and summary["state"] in ("drained", "cancelled"):
         stopped_by = f" by {summary['signal']}" if summary.get("signal") else ""
