@@ -188,6 +188,14 @@ async def test_a_drained_load_exits_with_its_own_code_and_says_how_many_items_re
     assert f"{left} items left for the next run" in result_notice(result).message
 
 
+async def test_a_drain_asked_before_any_item_flowed_leaves_the_whole_library_and_says_so(server, tmp_path):
+    session = LoadSession(make_config(server, tmp_path))
+    session.drain()  # while it is still connecting and loading the models
+    result = await session.run()
+    assert (result.state, result.snapshot, result.left) == ("drained", None, SIZE)
+    assert result.exit_code == ExitCode.DRAINED  # not 0, "everything loaded"
+
+
 def test_headless_last_line_and_summary_json_agree_on_a_load_with_failures(server, tmp_path):
     """The real command: the final progress line, the summary line and the JSON say the same."""
     never = next(m for m in server.library.movies() if m.tmdb_id and m.tmdb_id not in server.library.tmdb_missing)

@@ -150,8 +150,10 @@ class LoadSession(PipelineControls):
         try:
             plan = await self._prepare()
             if self._cancelled or self._drain_requested:
+                # Stopped before any item flowed: the whole library is left for the next run.
                 self._set_phase(Phase.CANCELLED if self._cancelled else Phase.DRAINED)
-                return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None)
+                return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None,
+                                  total=plan.total, unfinished=plan.total)
             self._startup = time.monotonic() - started
             result = await self._run_pipeline(plan)
             deleted = 0
