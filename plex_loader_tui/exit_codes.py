@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     FAILED_ITEMS = 1
     USAGE = 2
     FATAL = 3
+    DRAINED = 4
     SIGINT = 130
     SIGTERM = 143
 
@@ -31,6 +32,7 @@ _MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILED_ITEMS: "finished, but some items failed (they are kept for `retry-failed`)",
     ExitCode.USAGE: "usage or configuration error (nothing was done)",
     ExitCode.FATAL: "fatal error during the run (credentials refused, server unreachable, ...)",
+    ExitCode.DRAINED: "drained on request before the end: items were left for the next run",
     ExitCode.SIGINT: "interrupted (SIGINT / Ctrl+C)",
     ExitCode.SIGTERM: "terminated (SIGTERM)",
 }

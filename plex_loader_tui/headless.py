@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from .errors import ConfigError, FatalError
 from .exit_codes import ExitCode
+from .figures import RATE_DECIMALS, latency
 from .load import LoadResult, LoadSession
-from .pipeline import PipelineSnapshot
+from .pipeline import PipelineSnapshot, PipelineState
 from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary
 
@@ -90,20 +91,29 @@ def format_duration(seconds: float | None) -> str:
 
 
 def progress_line(snap: PipelineSnapshot, *, draining: bool = False) -> str:
-    """One plain progress line (no control characters)."""
+    """One plain progress line (no control characters).
+
+    Every figure is in items (queues included); rates are over the last
+    seconds while the run moves and the run's average ("avg") once it ended.
+    """
     done = snap.done
     if snap.total:
         share = f"{done}/{snap.total} ({100 * done / snap.total:.1f}%)"
     else:
         share = f"{done}"
+    ended = PipelineState(snap.state).ended
+    per_s = "items/s avg" if ended else "items/s"
     queues = " ".join(f"{s.name} {s.queue_depth}/{s.queue_capacity}" for s in snap.stages)
-    rates = " ".join(f"{s.name} {s.throughput:.1f}/s" for s in snap.stages)
+    rates = " ".join(f"{s.name} {s.throughput:.{RATE_DECIMALS}f}/s" for s in snap.stages)
+    trouble = " ".join(f"{s.name} {s.retries}/{s.errors}" for s in snap.stages)
     return (
         ("draining " if draining else "")
-        + f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.1f} items/s, "
+        + f"[{format_duration(snap.elapsed)}] {share} items, {snap.throughput:.{RATE_DECIMALS}f} {per_s}, "
         f"ETA {format_duration(snap.eta)} | loaded {snap.loaded} skipped {snap.skipped} failed {snap.failed} "
-        f"| queues {queues} | rates {rates}"
+        f"| in flight {snap.in_flight} queued {snap.queued} | queues {queues} | rates{' avg' if ended else ''} {rates} "
+        f"| retries/errors {trouble}"
         + (f" | bottleneck {snap.bottleneck}" if snap.bottleneck else "")
+        + (f" | {snap.state}" if ended else "")
     )
 
 
@@ -152,16 +162,18 @@ def render_live(session: LoadSession, snap: PipelineSnapshot | None, *, draining
         ProgressBar(total=total, completed=min(snap.done, total), width=40),
         Text.assemble(
             (f"{snap.done}/{snap.total if snap.total is not None else '?'}", "bold"), f" {share}",
-            f"  {snap.throughput:.1f} items/s  ETA {format_duration(snap.eta)}  {format_duration(snap.elapsed)}",
+            f"  {snap.throughput:.1f} items/s{' avg' if PipelineState(snap.state).ended else ''}  ETA {format_duration(snap.eta)}"
+            f"  {format_duration(snap.elapsed)}",
         ),
     )
     counts = Text.assemble(
         ("loaded ", "green"), str(snap.loaded), ("  skipped ", "cyan"), str(snap.skipped),
         ("  failed ", "red" if snap.failed else ""), str(snap.failed),
+        "  in flight ", str(snap.in_flight), "  queued ", str(snap.queued),
         (f"  bottleneck: {snap.bottleneck}" if snap.bottleneck else "", "yellow"),
     )
     table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold")
-    for column in ("stage", "state", "queue", "workers", "batch", "items/s", "p95", "retries", "failed"):
+    for column in ("stage", "state", "queue", "workers", "batch", "items/s", "p95", "retries", "failed", "errors"):
         table.add_column(column, justify="left" if column in ("stage", "state") else "right", no_wrap=True)
     for s in snap.stages:
         table.add_row(
@@ -171,9 +183,10 @@ def render_live(session: LoadSession, snap: PipelineSnapshot | None, *, draining
             f"{s.busy_workers}/{s.workers}",
             str(s.batch_size),
             f"{s.throughput:.1f}",
-            f"{s.latency_p95 * 1000:.0f} ms" if s.latency_p95 is not None else "-",
+            latency(s.latency_p95, missing="-"),
             str(s.retries),
             Text(str(s.failed), style="red" if s.failed else ""),
+            str(s.errors),
         )
     return Group(title, progress, counts, table)
 
@@ -251,6 +264,7 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
             fatal_error=message,
             failed_waiting=session.failed_waiting(),
             total=snap.total if snap is not None else None,
+            startup=session.startup_seconds,
         )
     finally:
         reporter.cancel()

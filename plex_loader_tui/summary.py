@@ -8,26 +8,35 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .figures import RATE_DECIMALS, latency_value, rate_value
 from .secrets import redact
 
 if TYPE_CHECKING:
     from .config import RunConfig
     from .load import LoadResult, SessionInfo
 
-SUMMARY_VERSION = 1
+#: 2: latencies in ms, ``run_s``/``startup_s``, ``items_per_s`` over the run, items
+#: loaded without some enrichment counted failed (not loaded), ingest figures in items.
+SUMMARY_VERSION = 2
 MAX_FAILURES_LISTED = 1000
 
 
 def build_summary(
     result: LoadResult, info: SessionInfo, config: RunConfig, *, exit_code: int, signal: str | None = None
 ) -> dict[str, Any]:
-    """Everything a script needs to know about a finished run (secrets masked)."""
+    """Everything a script needs to know about a finished run (secrets masked).
+
+    Every figure comes from the run's final snapshot, as on the dashboard's
+    final frame and the headless last line: they cannot disagree.
+    """
     secrets = [config.plex_token, config.tmdb_api_key, config.qdrant_api_key]
     snap = result.snapshot
     stages: dict[str, Any] = {}
     loaded = skipped = failed = seen = 0
+    run_s = 0.0
     if snap is not None:
         loaded, skipped, failed = snap.loaded, snap.skipped, snap.failed
+        run_s = snap.elapsed
         for stage in snap.stages:
             stages[stage.name] = {
                 "items_in": stage.items_in,
@@ -38,13 +47,12 @@ def build_summary(
                 "errors": stage.errors,
                 "workers": stage.workers,
                 "batch_size": stage.batch_size,
-                "latency_p50_s": _round(stage.latency_p50),
-                "latency_p95_s": _round(stage.latency_p95),
+                "latency_p50_ms": latency_value(stage.latency_p50),
+                "latency_p95_ms": latency_value(stage.latency_p95),
                 "last_error": redact(stage.last_error, secrets) if stage.last_error else None,
             }
         ingest = snap.stages[0]
         seen = ingest.items_out + ingest.skipped
-    duration = result.duration
     # Items the run never got to (a drain or cancel stops the listing): the next run loads them.
     remaining = max(0, result.total - (loaded + skipped + failed)) if result.total is not None else None
     failures = [
@@ -64,8 +72,11 @@ def build_summary(
         "exit_code": exit_code,
         "signal": signal,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "duration_s": round(duration, 3),
-        "items_per_s": round((loaded + skipped + failed) / duration, 2) if duration > 0 else 0.0,
+        "duration_s": round(result.duration, 3),
+        "run_s": round(run_s, 3),
+        "startup_s": round(result.startup, 3) if result.startup is not None else None,
+        # The run's average, the final frame's own figure (start-up not included).
+        "items_per_s": rate_value(snap.throughput) if snap is not None else 0.0,
         "source": info.source,
         "target": info.target,
         "collection": info.collection,
@@ -109,10 +120,13 @@ def outcome_line(summary: dict[str, Any]) -> str:
     counts = summary["counts"]
     total = counts["total"]
     of_total = f" of {total}" if total is not None else ""
+    startup = summary.get("startup_s")
+    # The rate is the run's average (the final progress line's); start-up is said apart.
+    after = f", after {startup:.1f} s start-up" if startup else ""
     return (
         f"{summary['state']}: loaded {counts['loaded']}, skipped (unchanged) {counts['skipped_unchanged']}, "
-        f"failed {counts['failed']}{of_total} items in {summary['duration_s']:.1f} s "
-        f"({summary['items_per_s']:.1f} items/s); deleted {counts['deleted']}"
+        f"failed {counts['failed']}{of_total} items in {summary['run_s']:.1f} s "
+        f"({summary['items_per_s']:.{RATE_DECIMALS}f} items/s{after}); deleted {counts['deleted']}"
     )
 
 
@@ -132,8 +146,8 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         )
     if counts["enrich_incomplete"]:
         lines.append(
-            f"{counts['enrich_incomplete']} items were loaded without some TMDb/IMDb data "
-            "(the next run tries their enrichment again)"
+            f"{counts['enrich_incomplete']} of the failed items are in the collection without some TMDb/IMDb "
+            "data (the next run tries their enrichment again)"
         )
     if summary["failures"]:
         lines.append(
@@ -144,7 +158,3 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if summary["fatal_error"]:
         lines.append(f"fatal: {summary['fatal_error']}")
     return lines
-
-
-def _round(value: float | None) -> float | None:
-    return round(value, 4) if value is not None else None

@@ -499,10 +499,12 @@ async def test_unfinished_and_in_flight_count_library_items_not_units_of_work() 
     )
     run = asyncio.create_task(pipeline.run())
     await started.wait()
-    assert pipeline.snapshot().in_flight == 1000  # 2 pages held by workers + 8 queued
+    snap = pipeline.snapshot()
+    assert (snap.in_flight, snap.queued, snap.unlisted) == (200, 0, 800)  # 2 pages held by workers, 8 waiting
     pipeline.cancel()
     result = await run
     assert result.unfinished == 1000
+    assert (result.snapshot.in_flight, result.snapshot.queued, result.snapshot.released) == (0, 0, 1000)
 
 
 async def test_a_batch_taken_while_paused_is_held_and_reported_when_cancelled() -> None:

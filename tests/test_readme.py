@@ -37,3 +37,18 @@ def test_every_screenshot_the_readme_shows_exists() -> None:
     text = README.read_text(encoding="utf-8")
     for path in re.findall(r"\((screenshots/[^)]+\.svg)\)", text):
         assert (README.parent / path).is_file(), path
+
+
+def test_the_readme_exit_code_table_lists_every_exit_code() -> None:
+    from plex_loader_tui.exit_codes import ExitCode
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    listed = {
+        int(code)
+        for row in section.splitlines()
+        if row.startswith("| ") and not row.startswith("| code")
+        for code in row.split("|")[1].split("/")
+        if code.strip().isdigit()
+    }
+    assert listed == {int(code) for code in ExitCode}

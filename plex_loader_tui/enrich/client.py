@@ -14,7 +14,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -115,11 +115,16 @@ class ServiceCounters:
     failures: int = 0
 
 
+#: Told about each retry as it happens, with a one-line reason (the API key never in it).
+RetryHook = Callable[[str], None]
+
+
 class ServiceClient:
     """GET JSON from one service with rate limiting, retries and clear errors.
 
     ``api_key`` is sent as ``api_key=`` (TMDb v3 keys) or, with
     ``bearer=True``, as ``Authorization: Bearer`` (v4 read access tokens).
+    ``on_retry`` hears of every retry as it happens (for the stage's counters).
     """
 
     def __init__(
@@ -136,8 +141,10 @@ class ServiceClient:
         max_retry_after: float,
         api_key: str | None = None,
         bearer: bool = False,
+        on_retry: RetryHook | None = None,
     ) -> None:
         self.service = service
+        self._on_retry = on_retry
         self.label = LABELS[service]
         self.base_url = base_url.rstrip("/")
         self.http = http
@@ -200,6 +207,9 @@ class ServiceClient:
         def before_sleep(state: RetryCallState) -> None:
             self.counters.retries += 1
             exc = failed(state)
+            if self._on_retry is not None:
+                # Messages name the display URL (never the key); _clean makes sure.
+                self._on_retry(self._clean(f"{exc}; retrying"))
             logger.info(
                 "%s; trying again (%d failed, %d rate limited so far)",
                 exc,

@@ -39,7 +39,7 @@ from plex_loader_tui.pipeline import FatalError, StageStatus
 from plex_loader_tui.secrets import mask
 
 from .cache import ResponseCache
-from .client import Service, ServiceClient, build_http_client
+from .client import RetryHook, Service, ServiceClient, build_http_client
 from .imdb import ImdbLookups
 from .lookups import CachedLookups, Slot
 from .ratelimit import RateLimiter, RateLimiterState
@@ -77,7 +77,8 @@ class Enricher:
     ``tmdb_client`` / ``imdb_client`` are optional ``httpx.AsyncClient``s to
     use instead of building one per service (the Enricher then does not close
     them). ``cache`` replaces the cache built from ``settings.cache_path``.
-    Use it as an async context manager, or call :meth:`aclose`.
+    ``on_retry`` hears of every request retry as it happens. Use it as an
+    async context manager, or call :meth:`aclose`.
     """
 
     def __init__(
@@ -87,8 +88,10 @@ class Enricher:
         tmdb_client: httpx.AsyncClient | None = None,
         imdb_client: httpx.AsyncClient | None = None,
         cache: ResponseCache | None = None,
+        on_retry: RetryHook | None = None,
     ) -> None:
         self.settings = settings
+        self._on_retry = on_retry
         self._owned_http: list[httpx.AsyncClient] = []
         self._owned_cache = cache is None and settings.cache_enabled
         self.cache: ResponseCache | None = cache
@@ -145,6 +148,7 @@ class Enricher:
             max_retry_after=s.max_retry_after,
             api_key=s.tmdb_api_key if is_tmdb else None,
             bearer=is_tmdb and s.tmdb_uses_bearer,
+            on_retry=self._on_retry,
         )
 
     def __repr__(self) -> str:

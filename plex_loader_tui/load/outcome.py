@@ -63,7 +63,11 @@ class Endpoints:
 class LoadResult:
     """How a load ended, with the figures for the summary.
 
-    ``state``: finished | drained | cancelled | failed.
+    ``state``: finished | drained | cancelled | failed. ``duration`` is the
+    whole session (connecting and loading the models included); ``startup``
+    the part before the first item flowed (``None`` if it never did). The
+    run's own time, and every count, is the final ``snapshot``'s: the one
+    source every front end reads.
     """
 
     state: str
@@ -79,11 +83,23 @@ class LoadResult:
     enrich_incomplete: int = 0
     unfinished: int = 0
     total: int | None = None
+    startup: float | None = None
+
+    @property
+    def left(self) -> int:
+        """Items this run did not get to (a drain or cancel): the next run picks them up."""
+        total = self.total if self.total is not None else (self.snapshot.total if self.snapshot else None)
+        if total is None:
+            return self.unfinished
+        done = self.snapshot.done if self.snapshot is not None else 0
+        return max(0, total - done)
 
     @property
     def exit_code(self) -> ExitCode:
         if self.state == Phase.FAILED:
             return ExitCode.FATAL
+        if self.state == Phase.DRAINED and self.left:
+            return ExitCode.DRAINED
         if self.enrich_incomplete or (self.snapshot is not None and self.snapshot.failed > 0):
             return ExitCode.FAILED_ITEMS
         return ExitCode.OK

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..config import RunConfig, StageConfig
 from ..errors import FatalError
-from ..pipeline import Pipeline, PipelineControls, PipelineState
+from ..pipeline import Pipeline, PipelineControls, PipelineState, StageReport
 from ..ports import ListingPlan
 from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
@@ -66,6 +66,10 @@ class LoadSession(PipelineControls):
         self._store: StateStore | None = None
         self._ledger: LoadLedger | None = None
         self._searcher: CollectionSearcher | None = None
+        #: The stages' retry/error counters of the current run (its clients report into them).
+        self._reports: dict[str, StageReport] = new_reports()
+        #: Seconds from the start of run() to the first item (connecting, loading the models).
+        self._startup: float | None = None
 
     def _info(self, server: object = None) -> SessionInfo:
         c = self.config
@@ -120,6 +124,11 @@ class LoadSession(PipelineControls):
                 settings[name] = StageConfig(workers=pipeline.workers(name), batch_size=batch)
         return settings
 
+    @property
+    def startup_seconds(self) -> float | None:
+        """Seconds the current run spent connecting and loading models before items flowed."""
+        return self._startup
+
     def failed_waiting(self) -> int:
         """Dead letters waiting in the state store for a retry."""
         if self._ledger is None:
@@ -137,11 +146,16 @@ class LoadSession(PipelineControls):
         when the load cannot go on.
         """
         started = time.monotonic()
+        self._reports = new_reports()
+        self._startup = None
         try:
             plan = await self._prepare()
             if self._cancelled or self._drain_requested:
+                # Stopped before any item flowed: the whole library is left for the next run.
                 self._set_phase(Phase.CANCELLED if self._cancelled else Phase.DRAINED)
-                return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None)
+                return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None,
+                                  total=plan.total, unfinished=plan.total)
+            self._startup = time.monotonic() - started
             result = await self._run_pipeline(plan)
             deletions = Deletions()
             if result.state == PipelineState.FINISHED and not self.config.no_delete and not self.config.retry_failed:
@@ -160,6 +174,7 @@ class LoadSession(PipelineControls):
                 enrich_incomplete=self._ledger.enrich_incomplete,
                 unfinished=result.unfinished,
                 total=plan.total,
+                startup=self._startup,
             )
         except FatalError as exc:
             self._set_phase(Phase.FAILED, str(exc))
@@ -187,7 +202,7 @@ class LoadSession(PipelineControls):
         )
         try:
             self._set_phase(Phase.CONNECTING, f"Plex at {wiring.plex_settings(config, self.endpoints).url}")
-            self._source = wiring.make_source(config, self.endpoints)
+            self._source = wiring.make_source(config, self.endpoints, on_retry=self._reports[StageName.INGEST].retry)
             server = await asyncio.to_thread(self._source.connect)
             self.info = self._info(server)
             self._set_phase(Phase.LOADING_MODELS, f"{config.dense_model} + {config.sparse_model}")
@@ -215,7 +230,7 @@ class LoadSession(PipelineControls):
             secrets=self._secrets(),
             mass_delete=MassDeleteGuard(allowed=config.allow_mass_delete),
         )
-        self._enricher = wiring.make_enricher(config, self.endpoints)
+        self._enricher = wiring.make_enricher(config, self.endpoints, on_retry=self._reports[StageName.ENRICH].retry)
 
         self._set_phase(Phase.CONNECTING, "listing the libraries")
         plan = await asyncio.to_thread(self._source.plan)
@@ -226,7 +241,7 @@ class LoadSession(PipelineControls):
         from .stages import LoadStages, build_stages
 
         assert self._source and self._enricher and self._embedder and self._sink and self._ledger
-        work = LoadStages(self._source, self._enricher, self._embedder, self._sink, self._ledger)
+        work = LoadStages(self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports)
         self._pipeline = Pipeline(
             build_stages(self.config, work, self._enricher.stage_status),
             plan.pages,
@@ -289,6 +304,11 @@ class LoadSession(PipelineControls):
         hits = await self._searcher.search(query, limit)
         self._models = self._searcher.models  # the next run (and search) reuses them
         return hits
+
+
+def new_reports() -> dict[str, StageReport]:
+    """Fresh retry/error counters for each stage of one run (its clients report into them)."""
+    return {name: StageReport() for name in STAGE_NAMES}
 
 
 async def _ready(value: Models) -> Models:

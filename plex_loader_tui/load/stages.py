@@ -10,59 +10,98 @@ configured workers and batch sizes and the retry table below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import RunConfig
 from ..embed.stage import Embedder
 from ..enrich import Enricher
 from ..models import LoadItem
-from ..pipeline import RetryPolicy, Stage, StageOutput, StageStatus
+from ..pipeline import ItemFailure, RetryPolicy, Stage, StageOutput, StageReport, StageStatus
 from ..ports import PageRequest, Sink, Source
 from ..stages import StageName
 from ..state.ledger import LoadLedger
 
 
 class LoadStages:
-    """The stage functions of one load (ingest and embed and upsert run in worker threads)."""
+    """The stage functions of one load (ingest and embed and upsert run in worker threads).
 
-    def __init__(self, source: Source, enricher: Enricher, embedder: Embedder, sink: Sink, ledger: LoadLedger) -> None:
+    ``reports`` are the stages' retry and error counters: the functions count
+    what they handle themselves there (an item enrichment could not complete).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        enricher: Enricher,
+        embedder: Embedder,
+        sink: Sink,
+        ledger: LoadLedger,
+        reports: Mapping[str, StageReport],
+    ) -> None:
         self.source = source
         self.enricher = enricher
         self.embedder = embedder
         self.sink = sink
         self.ledger = ledger
+        self.reports = reports
 
     def ingest(self, pages: list[PageRequest]) -> StageOutput:
-        """Fetch listing pages and drop the items unchanged since the last load."""
+        """Fetch listing pages and drop the items unchanged since the last load.
+
+        Every page is fetched before any is admitted: a batch retried after
+        one page failed must not record the others twice.
+        """
+        fetched = [(page, self.source.fetch_page(page)) for page in pages]
         admitted: list[LoadItem] = []
         skipped = 0
-        for page in pages:
-            items, unchanged = self.ledger.admit(page, self.source.fetch_page(page))
+        for page, listed in fetched:
+            items, unchanged = self.ledger.admit(page, listed)
             admitted.extend(items)
             skipped += unchanged
         return StageOutput(admitted, skipped=skipped)
 
     async def enrich(self, batch: list[LoadItem]) -> list[LoadItem]:
+        """Add TMDb/IMDb data; an item a service could not answer for goes on without it.
+
+        Such an item counts as an enrich error now; it ends failed (a dead
+        letter, in the collection with what we have) when its upsert is confirmed.
+        """
         enriched = await self.enricher.enrich([item.source for item in batch])
+        incomplete = [(item, e) for item, e in zip(batch, enriched, strict=True) if e.errors]
+        if incomplete:
+            item, e = incomplete[-1]
+            services = ", ".join(error.service for error in e.errors)
+            self.reports[StageName.ENRICH].error(f"{item.title}: no {services} data ({e.errors[0].message})", len(incomplete))
         return [item.with_enriched(e) for item, e in zip(batch, enriched, strict=True)]
 
     def embed(self, batch: list[LoadItem]) -> list[LoadItem]:
         points = self.embedder.embed([item.enriched for item in batch if item.enriched is not None])
         return [item.with_point(p) for item, p in zip(batch, points, strict=True)]
 
-    def upsert(self, batch: list[LoadItem]) -> list[LoadItem]:
+    def upsert(self, batch: list[LoadItem]) -> StageOutput:
         """Record the items pending, upsert with the store's confirmation, then mark them loaded.
 
         "loaded" in the state therefore always means "in the collection", and a
         crash between the two leaves them pending, so the next run loads them
-        again under the same ids (no duplicates).
+        again under the same ids (no duplicates). Items loaded without some
+        TMDb/IMDb data, and items the store did not confirm, end failed (dead
+        letters the ledger recorded in the same transaction): they count as
+        failed, not loaded, at once.
         """
         self.ledger.mark_pending(batch)
         confirmed = {p.item_key for p in self.sink.upsert([item.point for item in batch if item.point is not None])}
         loaded = [item for item in batch if item.key in confirmed]
-        self.ledger.mark_loaded(loaded)
-        return loaded
+        unconfirmed = [item for item in batch if item.key not in confirmed]
+        failures = self.ledger.mark_loaded(loaded, unconfirmed=unconfirmed)
+        failed = {f.item.key for f in failures}
+        if unconfirmed:
+            self.reports[StageName.UPSERT].error(f"{unconfirmed[-1].title}: the store did not confirm the point",
+                                                 len(unconfirmed))
+        return StageOutput(
+            [item for item in loaded if item.key not in failed],
+            failed=[ItemFailure(f.item, f.error, error_type=f.kind, stage=f.stage) for f in failures],
+        )
 
 
 def describe(item: Any) -> str:
@@ -91,7 +130,12 @@ def retry_table(source: Source, sink: Sink) -> dict[str, RetryPolicy]:
 
 
 def build_stages(config: RunConfig, work: LoadStages, enrich_status: Callable[[], StageStatus | None]) -> list[Stage]:
-    """The engine's stage specs for one load, from the configured workers and batch sizes."""
+    """The engine's stage specs for one load, from the configured workers and batch sizes.
+
+    Every stage counts items: a listing page weighs the items on it, so the
+    ingest queue, its batch (the Plex page size, one page per batch) and its
+    counters are in items like the others'.
+    """
     retries = retry_table(work.source, work.sink)
     functions: dict[str, Callable[..., Any]] = {
         StageName.INGEST: work.ingest,
@@ -108,13 +152,14 @@ def build_stages(config: RunConfig, work: LoadStages, enrich_status: Callable[[]
                 str(name),
                 fn,
                 workers=settings.workers,
-                # A page of `plex_chunk_size` items is one unit of ingest work.
-                batch_size=1 if ingest else settings.batch_size,
+                # For ingest the batch size is the Plex page size: one page per batch.
+                batch_size=settings.batch_size,
                 queue_size=config.queue_size,
                 retry=retries[name],
                 describe=describe,
                 weight=(lambda page: page.size) if ingest else None,
                 status=enrich_status if name == StageName.ENRICH else None,
+                report=work.reports[name],
             )
         )
     return stages

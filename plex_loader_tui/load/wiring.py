@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,10 +71,13 @@ def plex_settings(config: RunConfig, endpoints: Endpoints) -> PlexSettings:
     )
 
 
-def make_source(config: RunConfig, endpoints: Endpoints) -> PlexSource:
+def make_source(
+    config: RunConfig, endpoints: Endpoints, on_retry: Callable[[str], None] | None = None
+) -> PlexSource:
+    """The Plex source; ``on_retry`` hears of every HTTP retry (the ingest stage's counter)."""
     from ..sources.plex import PlexSource
 
-    return PlexSource(plex_settings(config, endpoints))
+    return PlexSource(plex_settings(config, endpoints), on_retry=on_retry)
 
 
 def load_models(config: RunConfig) -> Models:
@@ -128,10 +132,13 @@ def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
     return StateStore.open(path)
 
 
-def make_enricher(config: RunConfig, endpoints: Endpoints) -> Enricher:
+def make_enricher(
+    config: RunConfig, endpoints: Endpoints, on_retry: Callable[[str], None] | None = None
+) -> Enricher:
     """The TMDb/IMDb enricher, from the config, pointed at ``endpoints``.
 
     One response cache for every target: TMDb/IMDb answers do not depend on where points go.
+    ``on_retry`` hears of every request retry (the enrich stage's counter).
     """
     from ..enrich import Enricher, EnrichSettings
 
@@ -141,7 +148,7 @@ def make_enricher(config: RunConfig, endpoints: Endpoints) -> Enricher:
         tmdb_base_url=endpoints.tmdb_base_url,
         imdb_base_url=endpoints.imdb_base_url,
     )
-    return Enricher(settings)
+    return Enricher(settings, on_retry=on_retry)
 
 
 def describe_source(config: RunConfig, endpoints: Endpoints, server: ServerInfo | None = None) -> str:

@@ -10,23 +10,27 @@ from .engine import Pipeline, PipelineResult
 from .errors import DeadLetter, FatalError
 from .host import StageHost
 from .metrics import PipelineSnapshot, PipelineState, StageSnapshot, StageState
+from .report import ReportCounts, StageReport
 from .retry import RetryPolicy
-from .spec import MAX_BATCH_SIZE, MAX_WORKERS, Stage, StageOutput, StageStatus
+from .spec import MAX_BATCH_SIZE, MAX_WORKERS, ItemFailure, Stage, StageOutput, StageStatus
 
 __all__ = [
     "MAX_BATCH_SIZE",
     "MAX_WORKERS",
     "DeadLetter",
     "FatalError",
+    "ItemFailure",
     "Pipeline",
     "PipelineControls",
     "PipelineResult",
     "PipelineSnapshot",
     "PipelineState",
+    "ReportCounts",
     "RetryPolicy",
     "Stage",
     "StageHost",
     "StageOutput",
+    "StageReport",
     "StageSnapshot",
     "StageState",
     "StageStatus",

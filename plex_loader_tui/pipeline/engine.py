@@ -42,7 +42,8 @@ class PipelineResult:
 
     ``state`` is ``finished`` (source exhausted, everything processed),
     ``drained`` (stopped taking input on request, finished the batches in
-    flight) or ``cancelled`` (stopped at once; ``unfinished`` items were dropped).
+    flight) or ``cancelled`` (stopped at once). ``unfinished`` items were
+    released by the drain or cancel (the snapshot's ``released``).
     """
 
     state: PipelineState
@@ -58,8 +59,12 @@ class Pipeline:
 
     It is also the :class:`~plex_loader_tui.pipeline.host.StageHost` of its
     stages: :meth:`fail`, :meth:`count_loaded`, :meth:`count_skipped`,
-    :meth:`record_dead_letter`, :meth:`stage_finished` and
-    :meth:`wait_until_resumed` are what they call back.
+    :meth:`count_changed`, :meth:`record_dead_letter`, :meth:`stage_finished`
+    and :meth:`wait_until_resumed` are what they call back.
+
+    ``on_dead_letter`` sees every item the engine dead-letters (not the ones a
+    stage reports failed in its :class:`~plex_loader_tui.pipeline.spec.StageOutput`:
+    that stage recorded them itself).
     """
 
     def __init__(
@@ -96,7 +101,8 @@ class Pipeline:
         self._rate = RateMeter()
         self._started = 0.0
         self._ended: float | None = None
-        self._unfinished = 0
+        self._unfinished = 0  # released by a drain or cancel
+        self._fed = 0  # items taken from the source (and what stages turned them into)
         self._held: list[Any] = []  # taken from the source, not queued yet
         self._held_base: int | None = None
         self._stopped = False
@@ -171,6 +177,7 @@ class Pipeline:
             for stage in self._stages:
                 self._unfinished += stage.weigh(stage.queue.drop_all())
             self._stages[0].queue.close()
+            self._release_held()
 
     def cancel(self) -> None:
         """Stop now. Queued and in-flight items are dropped and reported as unfinished."""
@@ -208,8 +215,7 @@ class Pipeline:
             # Reached on normal end, cancel, fatal error, and when run() itself is cancelled.
             self._stop_everything()
             await self._source_join()
-            # Items the feeder took from the source but never queued (drain/cancel).
-            self._unfinished += self._stages[0].weigh(self._held_back())
+            self._release_held()
             for stage in self._stages:
                 await stage.join()
             for stage in self._stages:
@@ -236,9 +242,10 @@ class Pipeline:
         if self._source_task is not None and not self._source_task.done():
             self._source_task.cancel()
         for stage in self._stages:
-            self._unfinished += stage.queued_weight() + stage.in_flight
+            self._unfinished += stage.queued_weight() + stage.abandon()
             stage.queue.abort()
             stage.cancel()
+        self._release_held()
 
     async def _feed(self) -> None:
         """Move items from the source into the first stage's queue, in chunks."""
@@ -246,12 +253,12 @@ class Pipeline:
         try:
             if isinstance(self._source, AsyncIterable):
                 async for item in self._source:
-                    self._held.append(item)
+                    self._take(item)
                     if len(self._held) >= SOURCE_CHUNK:
                         await self._put_held()
             else:
                 for item in self._source:
-                    self._held.append(item)
+                    self._take(item)
                     if len(self._held) >= SOURCE_CHUNK:
                         await self._put_held()
             if self._held:
@@ -264,6 +271,10 @@ class Pipeline:
             self.fail(exc)
             return
         first.queue.close()
+
+    def _take(self, item: Any) -> None:
+        self._held.append(item)
+        self._fed += self._stages[0].weigh((item,))
 
     async def _put_held(self) -> None:
         """Queue the chunk taken from the source (waiting while paused or full)."""
@@ -278,6 +289,15 @@ class Pipeline:
         """Items taken from the source that a drain or cancel kept from being queued."""
         put = self._stages[0].queue.total_put - self._held_base if self._held_base is not None else 0
         return self._held[put:]
+
+    def _release_held(self) -> None:
+        """The run takes nothing more: what the feeder took but never queued is released.
+
+        The feeder was told to stop (its task cancelled, its queue closed), so
+        it queues nothing more from what it holds.
+        """
+        self._unfinished += self._stages[0].weigh(self._held_back())
+        self._held, self._held_base = [], None
 
     # ------------------------------------------------- StageHost: callbacks from stages
     async def wait_until_resumed(self) -> None:
@@ -307,15 +327,21 @@ class Pipeline:
             self._skipped += n
             self._rate.add(n)
 
-    def record_dead_letter(self, letter: DeadLetter) -> None:
+    def count_changed(self, n: int) -> None:
+        self._fed += n
+
+    def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:
         self._failed += letter.weight
         self._rate.add(letter.weight)
+        stage = self._by_name.get(letter.stage)
+        if stage is not None:
+            stage.failed += letter.weight
         self._recent.appendleft(letter)
         if len(self._dead_letters) < MAX_KEPT_DEAD_LETTERS:
             self._dead_letters.append(letter)
         else:
             self._dead_letters_omitted += 1
-        if self._on_dead_letter is not None:
+        if self._on_dead_letter is not None and not recorded:
             try:
                 self._on_dead_letter(letter)
             except Exception:  # noqa: BLE001 - a failing observer must not lose the item
@@ -325,14 +351,22 @@ class Pipeline:
     def snapshot(self) -> PipelineSnapshot:
         """Metrics right now. Cheap: O(stages); safe to call several times a second."""
         now = self._ended if self._ended is not None else time.monotonic()
-        stages = tuple(stage.snapshot(now) for stage in self._stages)
         elapsed = (now - self._started) if self._started else 0.0
-        throughput = self._rate.rate(now=now) if self._started else 0.0
         done = self._loaded + self._skipped + self._failed
+        if self._ended is not None:
+            # The run is over: every rate is its average, not its last few seconds.
+            stages = tuple(stage.snapshot(now, run_seconds=elapsed) for stage in self._stages)
+            throughput = done / elapsed if elapsed > 0 else 0.0
+        else:
+            stages = tuple(stage.snapshot(now) for stage in self._stages)
+            throughput = self._rate.rate(now=now) if self._started else 0.0
         eta = None
         if self._total is not None and throughput > 0 and self.state in (PipelineState.RUNNING, PipelineState.DRAINING):
             eta = max(0.0, (self._total - done) / throughput)
-        in_flight = sum(s.queued_weight() + s.in_flight for s in self._stages) if self._ended is None else 0
+        first = self._stages[0]
+        # Items the first stage has not taken up (for a load: not yet listed) wait in its
+        # queue, in the feeder's hands, or in the source still.
+        waiting_first = first.queue.depth + first.weigh(self._held_back())
         return PipelineSnapshot(
             state=self.state,
             elapsed=elapsed,
@@ -340,13 +374,16 @@ class Pipeline:
             loaded=self._loaded,
             skipped=self._skipped,
             failed=self._failed,
-            in_flight=in_flight,
+            in_flight=sum(s.in_flight for s in self._stages),
             throughput=throughput,
             eta=eta,
             bottleneck=self._bottleneck(now),
             stages=stages,
             recent_failures=tuple(self._recent),
             fatal_error=str(self._fatal) if self._fatal is not None else None,
+            queued=sum(s.queue.depth for s in self._stages[1:]),
+            released=self._unfinished,
+            unlisted=self._total - self._fed + waiting_first if self._total is not None else None,
         )
 
     def _bottleneck(self, now: float) -> str | None:
@@ -364,7 +401,7 @@ class Pipeline:
             if stage.finished:
                 continue
             score = stage.utilisation(now)
-            if stage.next is not None and len(stage.next.queue) >= stage.next.queue.capacity:
+            if stage.next is not None and stage.next.queue.depth >= stage.next.queue.capacity:
                 score *= 0.5  # mostly waiting for room downstream
             key = (score, stage.index, stage.name)
             if best is None or key > best:

@@ -46,8 +46,12 @@ class StageHost(Protocol):
         """``n`` items were consumed on purpose without being passed on."""
         ...
 
-    def record_dead_letter(self, letter: DeadLetter) -> None:
-        """An item failed for good in some stage."""
+    def count_changed(self, n: int) -> None:
+        """A batch turned into ``n`` more items than it stood for (fewer when negative)."""
+        ...
+
+    def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:
+        """An item failed for good in ``letter.stage``; ``recorded``: the stage already stored it."""
         ...
 
     def stage_finished(self, stage: StageRuntime) -> None:

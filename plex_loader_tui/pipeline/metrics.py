@@ -33,7 +33,11 @@ class StageState(StrEnum):
     PAUSED = "paused"
     PAUSING = "pausing"  # paused, batches in flight still finishing
     RATE_LIMITED = "rate-limited"  # a remote service is slowing it down
-    DONE = "done"
+    DONE = "done"  # its work is over (and, once the run has ended, the run finished)
+    # Once a run has ended otherwise, every stage says how:
+    DRAINED = "drained"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
 
 
 class PipelineState(StrEnum):
@@ -65,7 +69,16 @@ _ENDED = frozenset({PipelineState.FINISHED, PipelineState.DRAINED, PipelineState
 
 @dataclass(frozen=True, slots=True)
 class StageSnapshot:
-    """One stage at one moment. Times are in seconds, rates in items/s."""
+    """One stage at one moment. Times are in seconds, rates in items/s.
+
+    Every count is in items (a listing page counts as the items on it), so
+    ``queue_depth``/``queue_capacity``, ``batch_size``, ``items_in`` and
+    ``in_flight`` share one unit. ``retries`` and ``errors`` include what the
+    stage's own code reported (an HTTP client's retries). ``workers`` is the
+    pool size (never less than ``busy_workers``). ``throughput`` is the rate
+    over the last seconds while the run moves and the run's average once it
+    has ended.
+    """
 
     name: str
     state: StageState
@@ -86,14 +99,27 @@ class StageSnapshot:
     last_error: str | None
     history: tuple[float, ...]
     detail: str | None = None
+    in_flight: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineSnapshot:
     """The whole run at one moment.
 
-    ``done`` counts items that reached the end one way or another (loaded,
-    skipped as unchanged, or failed); ETA is ``(total - done) / throughput``.
+    Every item of ``total`` is in exactly one place, at every snapshot::
+
+        loaded + skipped + failed + queued + in_flight + released + unlisted == total
+
+    ``unlisted`` the first stage has not taken up yet: still in the source or
+    waiting for the first stage (for a load: not yet listed; ``None`` when the
+    total is unknown); ``queued`` waits in the queue of a later stage;
+    ``in_flight`` was taken by a stage and is not yet passed on, loaded,
+    skipped or failed; ``released`` was let go by a drain or cancel (the next
+    run picks it up). ``done`` counts the
+    items that reached the end (loaded, skipped as unchanged, or failed); ETA
+    is ``(total - done) / throughput``. ``elapsed`` is the run's time (the one
+    clock of every front end); ``throughput`` is items/s over the last seconds
+    while the run moves and the run's average once it has ended.
     """
 
     state: PipelineState
@@ -109,10 +135,18 @@ class PipelineSnapshot:
     stages: tuple[StageSnapshot, ...]
     recent_failures: tuple[DeadLetter, ...]
     fatal_error: str | None = None
+    queued: int = 0
+    released: int = 0
+    unlisted: int | None = None
 
     @property
     def done(self) -> int:
         return self.loaded + self.skipped + self.failed
+
+    @property
+    def left(self) -> int:
+        """Items this run will not get to (or has not yet): the total less what is done."""
+        return max(0, self.total - self.done) if self.total is not None else self.released
 
     def stage(self, name: str) -> StageSnapshot:
         for stage in self.stages:
@@ -124,14 +158,17 @@ class PipelineSnapshot:
 class RateMeter:
     """Counts events into one-second buckets; gives a sliding-window rate and a history."""
 
-    __slots__ = ("_buckets", "_start", "_maxlen")
+    __slots__ = ("_buckets", "_start", "_maxlen", "total")
 
     def __init__(self, seconds: int = HISTORY_SECONDS, clock_start: float | None = None) -> None:
         self._maxlen = seconds
         self._buckets: deque[list[float]] = deque(maxlen=seconds)  # [second, count]
         self._start = time.monotonic() if clock_start is None else clock_start
+        #: Everything ever counted (for the run's average).
+        self.total = 0
 
     def add(self, n: int, now: float | None = None) -> None:
+        self.total += n
         second = math.floor((time.monotonic() if now is None else now) - self._start)
         if self._buckets and self._buckets[-1][0] == second:
             self._buckets[-1][1] += n

@@ -5,6 +5,11 @@ second in batches, so this queue takes and gives lists. It never holds more
 than ``capacity`` items: producers wait for room, which is what gives the
 pipeline backpressure and flat memory.
 
+With a ``weight`` function an entry stands for several items (a listing page
+for the items on it): capacity, depth and batch sizes then count those items,
+so every queue of a pipeline is measured in one unit. An entry heavier than
+the room left still goes into an empty queue (it could never fit otherwise).
+
 Only the event loop thread touches it, so plain futures are enough.
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -28,20 +33,32 @@ class QueueClosed(Exception):
 class BatchQueue:
     """Bounded FIFO of items, read in batches."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, weight: Callable[[Any], int] | None = None) -> None:
         if capacity < 1:
             raise ValueError("queue capacity must be at least 1")
         self.capacity = capacity
+        self._weight = weight
         self._items: deque[Any] = deque()
+        self._depth = 0  # the items the entries stand for
         self._closed = False
         self._getters: list[asyncio.Future[None]] = []
         self._putters: list[asyncio.Future[None]] = []
         self.peak = 0
-        #: Items ever put (to account for what a cancelled producer held back).
+        #: Entries ever put (to account for what a cancelled producer held back).
         self.total_put = 0
 
     def __len__(self) -> int:
+        """Entries queued (see :attr:`depth` for the items they stand for)."""
         return len(self._items)
+
+    @property
+    def depth(self) -> int:
+        """Items queued: entries weighed by the ``weight`` function (one each without it)."""
+        return self._depth
+
+    def weigh(self, entries: Sequence[Any]) -> int:
+        weight = self._weight
+        return sum(weight(entry) for entry in entries) if weight is not None else len(entries)
 
     @property
     def closed(self) -> bool:
@@ -72,6 +89,7 @@ class BatchQueue:
         """Close and drop everything (cancel): waiting producers get :class:`QueueClosed`."""
         self._closed = True
         self._items.clear()
+        self._depth = 0
         self._release(self._getters)
         self._release(self._putters)
 
@@ -82,24 +100,48 @@ class BatchQueue:
     def drop_all(self) -> list[Any]:
         items = list(self._items)
         self._items.clear()
+        self._depth = 0
         self._release(self._putters)
         return items
 
-    async def put_many(self, items: Sequence[Any]) -> None:
-        """Put all ``items``, waiting for room as needed (never exceeding capacity)."""
+    def _fitting(self, items: Sequence[Any], start: int) -> int:
+        """How many of ``items[start:]`` fit in the room left (one, into an empty queue)."""
+        room = self.capacity - self._depth
+        if self._weight is None:
+            return max(0, min(room, len(items) - start))
+        count = 0
+        for entry in items[start:]:
+            weight = self._weight(entry)
+            if weight > room and (count or self._items):
+                break
+            room -= weight
+            count += 1
+        return count
+
+    async def put_many(
+        self, items: Sequence[Any], on_put: Callable[[Sequence[Any]], None] | None = None
+    ) -> None:
+        """Put all ``items``, waiting for room as needed (never exceeding capacity).
+
+        ``on_put`` is called with each chunk as it lands, in the same step:
+        an observer counting what is queued never sees an item in two places.
+        """
         index = 0
         total = len(items)
         while index < total:
             if self._closed:
                 raise QueueClosed()
-            room = self.capacity - len(self._items)
-            if room > 0:
-                chunk = items[index : index + room]
+            fits = self._fitting(items, index)
+            if fits > 0:
+                chunk = items[index : index + fits]
                 self._items.extend(chunk)
-                index += len(chunk)
-                self.total_put += len(chunk)
-                if len(self._items) > self.peak:
-                    self.peak = len(self._items)
+                self._depth += self.weigh(chunk)
+                index += fits
+                self.total_put += fits
+                if self._depth > self.peak:
+                    self.peak = self._depth
+                if on_put is not None:
+                    on_put(chunk)
                 self._release(self._getters)
                 continue
             fut = asyncio.get_running_loop().create_future()
@@ -111,9 +153,21 @@ class BatchQueue:
                     fut.cancel()
 
     def _take(self, max_items: int) -> list[Any]:
-        n = min(max_items, len(self._items))
-        popleft = self._items.popleft
-        batch = [popleft() for _ in range(n)]
+        if self._weight is None:
+            n = min(max_items, len(self._items))
+            popleft = self._items.popleft
+            batch = [popleft() for _ in range(n)]
+            self._depth -= n
+        else:
+            # At least one entry, then more while the batch stays within max_items items.
+            batch, taken = [], 0
+            while self._items:
+                weight = self._weight(self._items[0])
+                if batch and taken + weight > max_items:
+                    break
+                batch.append(self._items.popleft())
+                taken += weight
+            self._depth -= taken
         self._release(self._putters)
         return batch
 
@@ -136,7 +190,7 @@ class BatchQueue:
                 pass
 
     async def get_batch(self, max_items: int, linger: float = 0.0) -> list[Any] | None:
-        """Take up to ``max_items``.
+        """Take up to ``max_items`` items (weighed entries: at least one entry).
 
         Waits for at least one item. With fewer than ``max_items`` available
         and the queue still open, waits up to ``linger`` seconds for more so
@@ -150,10 +204,10 @@ class BatchQueue:
             await self._wait(None)
             if not self._items:
                 return None if self._closed else []
-        if len(self._items) < max_items and not self._closed and linger > 0:
+        if self._depth < max_items and not self._closed and linger > 0:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + linger
-            while len(self._items) < max_items and not self._closed:
+            while self._depth < max_items and not self._closed:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .report import StageReport
 from .retry import RetryPolicy
 
 #: Upper bound for a stage's worker count (also the size of its thread pool).
@@ -20,15 +21,41 @@ MAX_BATCH_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """An item a stage handled itself and that ends failed (see :class:`StageOutput`).
+
+    ``stage`` names the stage the failure belongs to when it is not the one
+    reporting it (an item upserted without the data enrichment could not get
+    ends failed at the upsert, but failed in enrich); ``None`` means the
+    reporting stage.
+    """
+
+    item: Any
+    error: str
+    error_type: str = ""
+    stage: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StageOutput:
     """What a stage function may return instead of a plain list.
 
-    ``skipped`` counts inputs the stage consumed on purpose without passing
-    them on (e.g. items unchanged since the last load).
+    ``skipped`` counts items the stage consumed on purpose without passing
+    them on (e.g. items unchanged since the last load). ``failed`` lists items
+    the stage handled itself and that end failed: they are not passed on,
+    they count as failed and show in the recent failures at once, and the
+    engine does not hand them to ``on_dead_letter`` (the stage recorded them
+    as it needed; its error was counted, through its :class:`StageReport`,
+    when it happened).
+
+    Items, skipped and failed together are the items the batch turned into:
+    a stage whose inputs stand for several items (``Stage.weight``) or that
+    fans out accounts for what its inputs became here.
     """
 
     items: Sequence[Any]
     skipped: int = 0
+    failed: Sequence[ItemFailure] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +94,16 @@ class Stage:
     linger: float = 0.02
     #: Title of an item for error logs and dead letters.
     describe: Callable[[Any], str] | None = None
-    #: How many library items an input stands for (a page of a listing: its size).
+    #: How many library items an input stands for (a page of a listing: its size). Queues,
+    #: batch sizes and counters of the stage then count those items, not the inputs.
     weight: Callable[[Any], int] | None = None
     #: What the stage reports about itself (e.g. a remote service rate-limits it).
     status: Callable[[], StageStatus | None] | None = None
     #: Force thread (True) or loop (False) execution; None decides from ``fn``.
     threaded: bool | None = None
+    #: Where the stage's retries and errors are counted; give one to let the stage's own
+    #: code (its HTTP clients) report what it handled itself. Default: a fresh one.
+    report: StageReport = field(default_factory=StageReport)
 
     def __post_init__(self) -> None:
         validate_workers(self.name, self.workers)

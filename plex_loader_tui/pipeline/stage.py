@@ -1,8 +1,10 @@
 """A stage at work: the engine's running copy of a :class:`~plex_loader_tui.pipeline.spec.Stage`.
 
 :class:`StageRuntime` owns the stage's input queue, its workers (resizable
-while items flow), its batch size (likewise), its retries and splits, and its
-metrics. The declarative part a caller builds lives in :mod:`.spec`.
+while items flow), its batch size (likewise) and its metrics; each batch a
+worker takes goes through :class:`~plex_loader_tui.pipeline.batch.BatchRun`
+(retries, splits, dead letters). The declarative part a caller builds lives
+in :mod:`.spec`.
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeadLetter
+from .batch import Batch, BatchRun
 from .metrics import LatencyWindow, PipelineState, RateMeter, StageSnapshot, StageState
 from .queue import BatchQueue, QueueClosed
+from .report import StageReport
 from .spec import MAX_WORKERS, Stage, StageOutput, StageStatus, validate_batch_size, validate_workers
 
 if TYPE_CHECKING:
     from .host import StageHost
 
 log = logging.getLogger(__name__)
+
+#: How each way a run can end shows on its stages once it has ended.
+_ENDED_STAGE_STATE = {
+    PipelineState.FINISHED: StageState.DONE,
+    PipelineState.DRAINED: StageState.DRAINED,
+    PipelineState.CANCELLING: StageState.CANCELLED,
+    PipelineState.CANCELLED: StageState.CANCELLED,
+    PipelineState.FAILED: StageState.FAILED,
+}
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:
@@ -34,26 +46,21 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
-class _BatchClock:
-    """When a batch started, and how long it has waited for room downstream."""
-
-    __slots__ = ("started", "waited", "blocked_since")
-
-    def __init__(self, started: float) -> None:
-        self.started = started
-        self.waited = 0.0
-        self.blocked_since: float | None = None
-
-
 class StageRuntime:
-    """The live state of one stage inside a running pipeline."""
+    """The live state of one stage inside a running pipeline.
+
+    Every item it holds is in exactly one place: its queue (:attr:`queue`'s
+    depth), one of its batches (:attr:`in_flight`), or gone on (passed to the
+    next queue, loaded, skipped, failed, released). Each move happens in one
+    step of the event loop, so a snapshot never sees an item twice or not at all.
+    """
 
     def __init__(self, spec: Stage, host: StageHost, index: int) -> None:
         self.spec = spec
         self.name = spec.name
         self.host = host
         self.index = index
-        self.queue = BatchQueue(spec.queue_size)
+        self.queue = BatchQueue(spec.queue_size, spec.weight)
         self.next: StageRuntime | None = None
         self.batch_size = spec.batch_size
         self.target_workers = spec.workers
@@ -65,23 +72,22 @@ class StageRuntime:
             if self._threaded
             else None
         )
-        # Metrics: plain counters, touched only from the event loop thread.
+        # Metrics: plain counters, touched only from the event loop thread (the
+        # report's retries and errors also come from threads: it has a lock).
+        self.report: StageReport = spec.report
         self.items_in = 0
         self.items_out = 0
         self.skipped = 0
         self.failed = 0
-        self.retries = 0
-        self.errors = 0
         self.busy = 0
         self.blocked = 0  # workers waiting for room downstream
-        self.in_flight = 0  # items taken from the queue and not yet passed on
-        self.last_error: str | None = None
+        self.in_flight = 0  # items taken from the queue and not accounted for yet
         self.rate = RateMeter()
         self.latency = LatencyWindow()
         self.finished = False
         self.busy_seconds: deque[tuple[float, float]] = deque(maxlen=512)
         self._thread_calls: set[Future[Any]] = set()
-        self._active: set[_BatchClock] = set()
+        self._batches: set[Batch] = set()
 
     # ----------------------------------------------------------------- workers
     @property
@@ -132,15 +138,22 @@ class StageRuntime:
 
     def weigh(self, items: Sequence[Any]) -> int:
         """How many library items ``items`` stand for (a listing page: its size)."""
-        weight = self.spec.weight
-        return sum(weight(item) for item in items) if weight is not None else len(items)
+        return self.queue.weigh(items)
 
     def queued_weight(self) -> int:
-        return self.weigh(self.queue.items()) if self.spec.weight is not None else len(self.queue)
+        return self.queue.depth
 
     def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+    def abandon(self) -> int:
+        """The run stops now: its batches' open items are released; returns how many."""
+        released = self.in_flight
+        for batch in self._batches:
+            batch.open = 0
+        self.in_flight = 0
+        return released
 
     async def join(self) -> None:
         tasks = list(self._tasks)
@@ -175,32 +188,40 @@ class StageRuntime:
                 return
             if not batch:
                 continue
-            weight = self.weigh(batch)
-            self.items_in += len(batch)
-            self.in_flight += weight
-            if host.paused:
-                # Paused while this worker waited for items: hold the batch (still
-                # counted in flight, so a cancel reports it), do not process it.
-                await host.wait_until_resumed()
-            self.busy += 1
-            clock = _BatchClock(time.monotonic())
-            self._active.add(clock)
+            work = Batch(self.weigh(batch))
+            self._batches.add(work)
+            self.items_in += work.open
+            self.in_flight += work.open
             try:
-                await self._process(batch, clock)
+                if host.paused:
+                    # Paused while this worker waited for items: hold the batch (still
+                    # in flight, so a cancel releases it), do not process it.
+                    await host.wait_until_resumed()
+                await self._work_on(batch, work)
             except QueueClosed:
                 return
             finally:
-                self._active.discard(clock)
-                self.busy -= 1
-                self.in_flight -= weight
-                # Time spent waiting for room downstream is not this stage's work:
-                # it would make every stage upstream of the bottleneck look busy.
-                working = time.monotonic() - clock.started - clock.waited
-                self.latency.add(working)
-                self.busy_seconds.append((clock.started, working))
+                self._batches.discard(work)
+                # Only a cancelled or failed run leaves items open here, and it
+                # released them (abandon) before the workers stopped.
+                self.in_flight -= work.open
+
+    async def _work_on(self, batch: list[Any], work: Batch) -> None:
+        self.busy += 1
+        work.started = time.monotonic()
+        try:
+            await BatchRun(self, work).process(batch)
+        finally:
+            self.busy -= 1
+            # Time spent waiting for room downstream is not this stage's work:
+            # it would make every stage upstream of the bottleneck look busy.
+            working = time.monotonic() - work.started - work.waited
+            self.latency.add(working)
+            self.busy_seconds.append((work.started, working))
 
     # --------------------------------------------------------------- a batch
-    async def _call(self, batch: list[Any]) -> Sequence[Any] | StageOutput:
+    async def call(self, batch: list[Any]) -> Sequence[Any] | StageOutput:
+        """The stage function on ``batch``: in the stage's threads, or on the loop if it is async."""
         if self._executor is not None:
             future = self._executor.submit(self.spec.fn, batch)
             self._thread_calls.add(future)
@@ -208,88 +229,10 @@ class StageRuntime:
             return await asyncio.wrap_future(future)
         return await self.spec.fn(batch)  # type: ignore[misc]
 
-    def _on_retry(self, exc: BaseException) -> None:
-        self.retries += 1
-        self.errors += 1
-        self.last_error = _describe_error(exc)
-
-    async def _process(self, batch: list[Any], clock: _BatchClock) -> None:
-        policy = self.spec.retry
-        try:
-            result = await policy.call(lambda: self._call(batch), self._on_retry)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - every failure is routed somewhere
-            if policy.is_fatal(exc):
-                self.errors += 1
-                self.last_error = _describe_error(exc)
-                self.host.fail(exc)  # cancels every worker, this one included
-                return
-            if not isinstance(exc, Exception):
-                raise
-            self.errors += 1
-            self.last_error = _describe_error(exc)
-            if policy.is_retryable(exc):
-                # Still failing after every retry: the service is down, not the data
-                # bad. Splitting would only multiply the retries (and the waiting).
-                for item in batch:
-                    self._dead_letter(item, exc, policy.attempts)
-                return
-            if len(batch) > 1:
-                # A data error: split so one bad item does not sink its neighbours.
-                middle = len(batch) // 2
-                log.debug("stage %s: batch of %d failed (%s); splitting", self.name, len(batch), exc)
-                await self._process(batch[:middle], clock)
-                await self._process(batch[middle:], clock)
-                return
-            self._dead_letter(batch[0], exc, 1)
-            return
-        if isinstance(result, StageOutput):
-            outputs, skipped = result.items, result.skipped
-        else:
-            outputs, skipped = result, 0
-        self.skipped += skipped
-        self.host.count_skipped(skipped)
-        await self._emit(outputs, skipped, clock)
-
-    async def _emit(self, outputs: Sequence[Any], skipped: int, clock: _BatchClock) -> None:
-        done_weight = skipped
-        if self.next is not None:
-            self.blocked += 1
-            clock.blocked_since = time.monotonic()
-            try:
-                await self.next.queue.put_many(outputs)
-            finally:
-                self.blocked -= 1
-                clock.waited += time.monotonic() - clock.blocked_since
-                clock.blocked_since = None
-        else:
-            self.host.count_loaded(len(outputs))
-        self.items_out += len(outputs)
-        done_weight += len(outputs)
-        self.rate.add(done_weight)
-
-    def _dead_letter(self, item: Any, exc: BaseException, attempts: int) -> None:
-        weight = self.spec.weight(item) if self.spec.weight is not None else 1
-        title = ""
-        if self.spec.describe is not None:
-            try:
-                title = self.spec.describe(item)
-            except Exception:  # noqa: BLE001 - a title is best effort
-                title = repr(item)[:80]
-        letter = DeadLetter(
-            stage=self.name,
-            item=item,
-            error=_describe_error(exc),
-            error_type=type(exc).__name__,
-            attempts=attempts,
-            title=title,
-            at=time.time(),
-            weight=weight,
-        )
-        self.failed += weight
-        self.rate.add(weight)
-        self.host.record_dead_letter(letter)
+    def resolve(self, batch: Batch, n: int) -> None:
+        """``n`` of ``batch``'s items left this stage (passed on, loaded, skipped or failed)."""
+        batch.open -= n
+        self.in_flight -= n
 
     # -------------------------------------------------------------- metrics
     def status(self) -> StageStatus | None:
@@ -297,9 +240,13 @@ class StageRuntime:
         return self.spec.status() if self.spec.status is not None else None
 
     def state(self, status: StageStatus | None = None) -> StageState:
+        host_state = self.host.state
+        if host_state.ended or host_state == PipelineState.CANCELLING:
+            # Once the run is over every stage says how it ended, not "starved".
+            return _ENDED_STAGE_STATE[host_state]
         if self.finished:
             return StageState.DONE
-        if self.host.state == PipelineState.PENDING:
+        if host_state == PipelineState.PENDING:
             return StageState.IDLE
         if self.host.paused:
             return StageState.PAUSED if self.busy == 0 else StageState.PAUSING
@@ -311,6 +258,15 @@ class StageRuntime:
             return StageState.STARVED
         return StageState.RUNNING
 
+    @property
+    def pool_size(self) -> int:
+        """Workers in the pool: the target, or more while removed ones finish their batch.
+
+        Never less than the target (workers leaving at the end of a run do not
+        shrink it) and never less than the busy workers.
+        """
+        return max(self.target_workers, len(self._tasks))
+
     def utilisation(self, now: float, window: float = 5.0) -> float:
         """Fraction of worker time spent on batches over the last ``window`` seconds."""
         workers = max(1, self.workers)
@@ -320,13 +276,21 @@ class StageRuntime:
             end = started + working
             if end > since:
                 busy += end - max(started, since)
-        for clock in self._active:  # batches still running count too
-            end = clock.blocked_since if clock.blocked_since is not None else now
-            busy += max(0.0, end - max(clock.started, since) - clock.waited)
+        for batch in self._batches:  # batches still running count too
+            if batch.started is None:
+                continue
+            end = batch.blocked_since if batch.blocked_since is not None else now
+            busy += max(0.0, end - max(batch.started, since) - batch.waited)
         return min(1.0, busy / (workers * window))
 
-    def snapshot(self, now: float) -> StageSnapshot:
+    def snapshot(self, now: float, run_seconds: float | None = None) -> StageSnapshot:
+        """The stage now; ``run_seconds`` once the run has ended (rates become its averages)."""
         status = self.status()
+        report = self.report.counts()
+        if run_seconds is None:
+            throughput = self.rate.rate(now=now)
+        else:
+            throughput = self.rate.total / run_seconds if run_seconds > 0 else 0.0
         return StageSnapshot(
             name=self.name,
             state=self.state(status),
@@ -334,22 +298,18 @@ class StageRuntime:
             items_out=self.items_out,
             skipped=self.skipped,
             failed=self.failed,
-            retries=self.retries,
-            errors=self.errors,
-            queue_depth=len(self.queue),
+            retries=report.retries,
+            errors=report.errors,
+            queue_depth=self.queue.depth,
             queue_capacity=self.queue.capacity,
             busy_workers=self.busy,
-            workers=self.target_workers if self.finished else max(0, self.workers),
+            workers=self.pool_size,
             batch_size=self.batch_size,
-            throughput=self.rate.rate(now=now),
+            throughput=throughput,
             latency_p50=self.latency.percentile(50),
             latency_p95=self.latency.percentile(95),
-            last_error=self.last_error,
+            last_error=report.last_error,
             history=self.rate.history(60, now=now),
             detail=status.detail if status is not None else None,
+            in_flight=self.in_flight,
         )
-
-
-def _describe_error(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -36,7 +36,7 @@ from ..errors import FatalError
 from ..models import SourceItem
 from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 from ..secrets import mask, mask_url, redact
-from .plex_http import PlexSettings, build_session, reason
+from .plex_http import PlexSettings, RetryHook, build_session, reason
 from .plex_xml import parse_external_ids, parse_int, parse_item
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,12 @@ class PlexSource:
     #: Exceptions the engine should retry (a page), beside fatal ones.
     retry_on: tuple[type[BaseException], ...] = (PlexPageError,)
 
-    def __init__(self, settings: PlexSettings, *, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, settings: PlexSettings, *, session: requests.Session | None = None, on_retry: RetryHook | None = None
+    ) -> None:
+        """``on_retry`` hears of every HTTP-level retry as it happens (for the stage's counters)."""
         self.settings = settings
-        self._session = session or build_session(settings)
+        self._session = session or build_session(settings, on_retry=on_retry)
         self._server = None  # plexapi.server.PlexServer once connected
         self._info: ServerInfo | None = None
         # Show rating key -> the show's TMDb id, for episodes (whose own

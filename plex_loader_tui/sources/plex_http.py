@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -58,22 +59,58 @@ class PlexSettings:
     __str__ = __repr__
 
 
+#: Called with a one-line reason each time a request is about to be tried again.
+RetryHook = Callable[[str], None]
+
+
 class _Retry(Retry):
-    """urllib3 ``Retry`` that caps ``Retry-After`` so a bad header cannot stall a worker."""
+    """urllib3 ``Retry`` that caps ``Retry-After`` and tells ``on_retry`` about each retry.
+
+    urllib3 calls :meth:`increment` after every failed attempt; it raises once
+    the retries are spent, so a call that returns is a retry about to happen.
+    """
+
+    on_retry: RetryHook | None = None
+
+    def new(self, **kw):  # type: ignore[no-untyped-def]
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry  # urllib3 copies only its own fields
+        return retry
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if self.on_retry is not None:
+            self.on_retry(_retry_reason(response, error))
+        return retry
 
     def get_retry_after(self, response):  # type: ignore[no-untyped-def]
         value = super().get_retry_after(response)
         return None if value is None else min(value, _MAX_RETRY_AFTER)
 
 
-def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor: float = 0.25) -> requests.Session:
+def _retry_reason(response, error: Exception | None) -> str:  # type: ignore[no-untyped-def]
+    # No URL: the request's query is ours, but a proxy or redirect could add anything.
+    if error is not None:
+        return f"Plex request failed ({type(error).__name__}); retrying"
+    status = getattr(response, "status", None)
+    return f"Plex answered {status}; retrying" if status else "Plex request failed; retrying"
+
+
+def build_session(
+    settings: PlexSettings,
+    *,
+    pool_size: int = 32,
+    backoff_factor: float = 0.25,
+    on_retry: RetryHook | None = None,
+) -> requests.Session:
     """A ``requests`` session that retries 429/5xx and connection errors with backoff.
 
     Waits grow as ``backoff_factor * 2**n`` seconds (capped at 8 s, with
     jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry the
     final response is handed to plexapi, which turns its status into an
     exception we translate. Loopback URLs ignore proxy variables: a corporate
-    ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
+    ``HTTP_PROXY`` must not swallow requests to 127.0.0.1. ``on_retry`` is told
+    about every retry as it happens (from the thread making the request).
     """
     session = requests.Session()
     if is_loopback(settings.url):
@@ -92,6 +129,7 @@ def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+    retry.on_retry = on_retry
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -22,6 +22,7 @@ from ..models import LoadItem, SourceItem
 from ..pipeline.errors import DeadLetter
 from ..ports import ListingPlan, PageRequest, Sink
 from ..secrets import redact
+from ..stages import StageName
 from .fingerprint import source_fingerprint
 from .records import LoadedRecord, PendingRecord
 from .store import StateStore
@@ -29,7 +30,22 @@ from .store import StateStore
 log = logging.getLogger(__name__)
 
 #: The stage name the ledger records for items loaded without some enrichment.
-ENRICH_STAGE = "enrich"
+ENRICH_STAGE = StageName.ENRICH.value
+#: ... and for items the store did not confirm.
+UPSERT_STAGE = StageName.UPSERT.value
+
+
+@dataclass(frozen=True, slots=True)
+class LoadFailure:
+    """An item an upsert batch leaves failed (recorded as a dead letter with the batch).
+
+    ``stage`` is where it failed; ``kind`` a short name of what went wrong.
+    """
+
+    item: LoadItem
+    stage: str
+    kind: str
+    error: str
 
 
 @dataclass
@@ -172,15 +188,18 @@ class LoadLedger:
             [PendingRecord(key=i.key, point_id=i.point_id, section_key=i.section, title=i.title) for i in items]
         )
 
-    def mark_loaded(self, items: Sequence[LoadItem]) -> int:
-        """After the store confirmed the points: record them loaded (one transaction).
+    def mark_loaded(self, items: Sequence[LoadItem], unconfirmed: Sequence[LoadItem] = ()) -> list[LoadFailure]:
+        """After the upsert: record ``items`` (confirmed by the store) loaded, in one transaction.
 
         Items whose TMDb/IMDb data is missing after retries are in the
         collection (searchable with what we have) but stay dead letters, so
-        ``retry-failed`` and the next run enrich them again; returns how many.
+        ``retry-failed`` and the next run enrich them again; ``unconfirmed``
+        items (sent, but the store did not confirm them) are dead letters too.
+        Returns both kinds, recorded in the same transaction: the load counts
+        them failed as they happen.
         """
         records = []
-        incomplete = []
+        failures: list[LoadFailure] = []
         for item in items:
             content_hash = item.point.content_hash if item.point is not None else ""
             records.append(
@@ -195,14 +214,18 @@ class LoadLedger:
                 )
             )
             if item.enrich_errors:
-                error = "; ".join(f"{e.service}: {e.message}" for e in item.enrich_errors)
-                incomplete.append(
-                    (item.key, item.point_id, item.title, ENRICH_STAGE, self._clean(error), item.section)
-                )
-        self.store.mark_loaded(records, failures=incomplete)
+                detail = "; ".join(f"{e.service}: {e.message}" for e in item.enrich_errors)
+                error = self._clean(f"loaded without some TMDb/IMDb data: {detail}")
+                failures.append(LoadFailure(item, ENRICH_STAGE, "EnrichIncomplete", error))
+        for item in unconfirmed:
+            failures.append(LoadFailure(item, UPSERT_STAGE, "Unconfirmed", "the store did not confirm the point"))
+        self.store.mark_loaded(
+            records,
+            failures=[(f.item.key, f.item.point_id, f.item.title, f.stage, f.error, f.item.section) for f in failures],
+        )
         with self._lock:
-            self.enrich_incomplete += len(incomplete)
-        return len(incomplete)
+            self.enrich_incomplete += sum(f.stage == ENRICH_STAGE for f in failures)
+        return failures
 
     def mark_failed(self, letter: DeadLetter) -> None:
         """Record a dead letter: a failed listing page blocks its section's deletions."""

@@ -7,14 +7,16 @@ handled in one ``Worker.StateChanged`` handler. The screen is fed by polling
 engine never posts a message per item, so the UI stays responsive while the
 embedding threads keep the CPU busy.
 
-Exit codes (``run_dashboard``): 0 finished (or drained) with no failed items,
-1 finished with failed items, 3 a fatal error stopped the load, 130 the load
-was cancelled (``c``, quitting mid-run, or Ctrl+C), 143 SIGTERM.
+Exit codes (``run_dashboard``): 0 finished with no failed items, 1 finished
+with failed items, 3 a fatal error stopped the load, 4 drained with items left
+for the next run, 130 the load was cancelled (``c``, quitting mid-run, or
+Ctrl+C), 143 SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -34,7 +36,7 @@ from textual.worker import Worker, WorkerState
 from ..config import RunConfig, StageConfig
 from ..errors import FatalError
 from ..load.outcome import LoadResult, Phase, SessionInfo
-from ..pipeline.metrics import PipelineSnapshot
+from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..secrets import mask_in_text, mask_url, redact
 from ..stages import STAGE_NAMES
 from . import themes as theme_files
@@ -329,8 +331,18 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         for panel in self.query(StagePanel):
             stage = names.get(panel.stage)
             if stage is not None:
-                panel.show(stage, bottleneck=snapshot.bottleneck == panel.stage)
+                stage, next_run = self._with_next_run_settings(stage, snapshot)
+                panel.show(stage, bottleneck=snapshot.bottleneck == panel.stage, note="next run" if next_run else "")
         self.query_one(ErrorLog).show(snapshot.recent_failures)
+
+    def _with_next_run_settings(self, stage: StageSnapshot, snapshot: PipelineSnapshot) -> tuple[StageSnapshot, bool]:
+        """After a run, a stage tuned for the next run shows the values it will start with."""
+        if not PipelineState(snapshot.state).ended or self.running or self.session is None:
+            return stage, False
+        planned, last = self.config.stage(stage.name), self.session.config.stage(stage.name)
+        if (planned.workers, planned.batch_size) == (last.workers, last.batch_size):
+            return stage, False
+        return dataclasses.replace(stage, workers=planned.workers, batch_size=planned.batch_size), True
 
     def _poll(self, final: bool = False) -> None:
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from .. import figures
+
 log = logging.getLogger(__name__)
 
 
@@ -30,12 +32,8 @@ def rate(items_per_second: float) -> str:
 
 
 def latency(seconds: float | None) -> str:
-    """Batch latency in ms or s; ``None`` (no batch yet) → ``'–'``."""
-    if seconds is None:
-        return "–"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    return f"{seconds:.1f} s"
+    """Batch latency in the one unit every front end uses; ``None`` (no batch yet) → ``'–'``."""
+    return figures.latency(seconds)
 
 
 def count(n: int) -> str:

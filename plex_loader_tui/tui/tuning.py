@@ -27,7 +27,8 @@ class TuningMixin(_Base):
     """The dashboard's stage tuning (mixed into :class:`~plex_loader_tui.tui.app.LoaderApp`)."""
 
     def _current_settings(self, stage: str) -> tuple[int, int]:
-        if self.session is not None:
+        """The running stage's settings; between runs, those the next run starts with."""
+        if self.session is not None and self.running:
             current = self.session.stage_settings()[stage]
         else:
             current = self.config.stage(stage)

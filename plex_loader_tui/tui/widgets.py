@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, LoadingIndicator, ProgressBar, Sparkline, Static
 
 from ..pipeline.errors import DeadLetter
-from ..pipeline.metrics import PipelineSnapshot, StageSnapshot
+from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..secrets import mask_in_text
 from . import fit
 from . import format as fmt
@@ -36,6 +36,10 @@ STATE_LABELS: dict[str, str] = {
     "pausing": "‖ pausing…",
     "rate-limited": "⚠ rate limited",
     "done": "✓ done",
+    # Once a run ended otherwise, every stage says how.
+    "drained": "■ drained",
+    "cancelled": "✕ cancelled",
+    "failed": "✕ failed",
 }
 #: States that mean "this stage is waiting on something" (drawn as a warning).
 WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"})
@@ -126,7 +130,11 @@ class OverallPanel(Vertical):
                 ),
                 fit.field("in flight", fmt.count(snapshot.in_flight)),
             ],
-            [fit.field("elapsed", fmt.duration(snapshot.elapsed)), Text(fmt.rate(snapshot.throughput), "bold")],
+            [
+                fit.field("elapsed", fmt.duration(snapshot.elapsed)),
+                # After the run the rate is its average, and says so.
+                Text(fmt.rate(snapshot.throughput) + (" avg" if PipelineState(snapshot.state).ended else ""), "bold"),
+            ],
         ]
         self._render_figures()
         self.set_class(snapshot.failed > 0, "-has-failures")
@@ -183,15 +191,17 @@ class StagePanel(Vertical, can_focus=True):
         super().__init__(id=f"stage-{stage}", classes="stage-panel")
         self.stage = stage
         self.border_title = stage
-        self._shown: tuple[StageSnapshot, bool] | None = None
+        self._shown: tuple[StageSnapshot, bool, str] | None = None
         self._cells: list[Text] = []
         self._state_label = STATE_LABELS["idle"]
         self._state_detail = ""
         self._bottleneck = False
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         yield Static(STATE_LABELS["idle"], classes="stage-state")
-        with Horizontal(classes="queue-row"):
+        # Every queue counts items (ingest's listing pages count by the items on them).
+        with Horizontal(classes="queue-row").with_tooltip("items waiting / queue capacity, in items"):
             yield Static("queue", classes="queue-label")
             yield ProgressBar(total=1, show_eta=False, show_percentage=False, classes="queue-bar")
             yield Static("0/0", classes="queue-count")
@@ -211,13 +221,15 @@ class StagePanel(Vertical, can_focus=True):
         self._cells = [fit.field("workers", f"–/{workers}"), fit.field("batch", fmt.count(batch_size))]
         self._render_numbers()
 
-    def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
+    def show(self, stage: StageSnapshot, bottleneck: bool, note: str = "") -> None:
+        """Render ``stage``; ``note`` goes in the bottom border when it is not the bottleneck."""
         # Unchanged since the last poll (an idle or finished stage): skip the redraw.
-        if self._shown == (stage, bottleneck):
+        if self._shown == (stage, bottleneck, note):
             return
-        self._shown = (stage, bottleneck)
+        self._shown = (stage, bottleneck, note)
         label = STATE_LABELS.get(stage.state, stage.state)
         detail = stage.detail if stage.detail and stage.state in ("rate-limited", "running") else ""
+        self._note = note
         self._show_state(label, detail, bottleneck)
         self.set_class(stage.state in WAITING_STATES, "-waiting")
         self.set_class(stage.state == "done", "-done")
@@ -252,7 +264,7 @@ class StagePanel(Vertical, can_focus=True):
         self._state_detail = detail
         self._bottleneck = bottleneck
         self.query_one(".stage-state", Static).update(f"{label} · {detail}" if detail else label, layout=False)
-        self.border_subtitle = "◆ bottleneck" if bottleneck else ""
+        self.border_subtitle = "◆ bottleneck" if bottleneck else self._note
         self.set_class(bottleneck, "-bottleneck")
         self._render_title()
 

@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 
 from plex_loader_tui.pipeline import MAX_BATCH_SIZE
 from plex_loader_tui.config import ProfileStore
-from plex_loader_tui.tui.outcome import EXIT_CANCELLED, EXIT_FAILED_ITEMS, EXIT_FATAL, EXIT_OK
+from plex_loader_tui.tui.outcome import EXIT_CANCELLED, EXIT_DRAINED, EXIT_FAILED_ITEMS, EXIT_FATAL, EXIT_OK
 from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen, ProfileScreen, StageEditScreen
 from plex_loader_tui.tui.widgets import StagePanel
 
@@ -250,12 +250,12 @@ async def test_drain_finishes_the_batches_in_flight_and_stops(sim_app):
         assert result.state == "drained"
         snap = result.snapshot
         assert 0 < snap.done < 100_000
-        assert all(stage.state == "done" for stage in snap.stages)
+        assert all(stage.state == "drained" for stage in snap.stages)
         assert "drained" in str(app.query_one("#overall-stats", Static).render())
         # (That in-flight batches still reach the end is the engine's promise, tested there.)
-        assert app.outcome_code() == EXIT_OK
+        assert app.outcome_code() == EXIT_DRAINED  # items were left: not "everything loaded"
         await pilot.press("q")
-    assert app.return_code == EXIT_OK
+    assert app.return_code == EXIT_DRAINED
 
 
 async def test_actions_that_need_a_running_load_are_disabled_after_it(sim_app):

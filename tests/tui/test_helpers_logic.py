@@ -28,8 +28,8 @@ def test_rate(value, text):
     assert fmt.rate(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [(None, "–"), (0.0123, "12 ms"), (1.35, "1.4 s")])
-def test_latency(value, text):
+@pytest.mark.parametrize(("value", "text"), [(None, "–"), (0.0123, "12 ms"), (1.35, "1,350 ms")])
+def test_latency_is_in_one_unit_whatever_its_size(value, text):
     assert fmt.latency(value) == text
 
 
