@@ -17,14 +17,14 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ConfigError, FatalError
+from .errors import FatalError
 from .exit_codes import ExitCode
 from .figures import RATE_DECIMALS, latency
 from .load import LoadResult, LoadSession
 from .pipeline import PipelineSnapshot, PipelineState
+from .printable import one_line, printable
 from .secrets import redact
 from .summary import build_summary, summary_lines, write_summary
 
@@ -58,26 +58,7 @@ def run_headless(config: RunConfig, *, out: TextIO | None = None, plain_interval
     ``config.progress_interval``, the seconds between plain lines.
     """
     interval = config.progress_interval if plain_interval is None else plain_interval
-    if config.summary_json is not None:
-        check_summary_path(config.summary_json, config.origin("summary_json"))
     return asyncio.run(_run(config, out or sys.stdout, interval))
-
-
-def check_summary_path(path: Path, label: str = "--summary-json") -> None:
-    """Fail before any work (:class:`ConfigError`, exit 2) if the summary could not be written.
-
-    Finding out after an hour-long load that the folder is read-only would lose the summary.
-    """
-    probe = Path(path).with_name(Path(path).name + ".tmp")
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if Path(path).is_dir():
-            raise ConfigError(f"{label}: {path} is a folder; give a file name")
-        with open(probe, "a", encoding="utf-8"):
-            pass
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def format_duration(seconds: float | None) -> str:
@@ -124,12 +105,15 @@ async def _plain_reporter(session: LoadSession, out: TextIO, interval: float, si
         if snap is None:
             phase = (session.phase, session.phase_detail)
             if phase != last_phase and session.phase != "starting":
-                print(f"{_stamp()} " + f"{session.phase}: {session.phase_detail}".rstrip(": "), file=out, flush=True)
+                line = f"{session.phase}: {printable(session.phase_detail)}".rstrip(": ")
+                print(f"{_stamp()} {line}", file=out, flush=True)
                 last_phase = phase
             await asyncio.sleep(0.2)
             continue
         if last_phase != ("running", ""):
-            print(f"{_stamp()} running: {session.info.source} -> {session.info.target} [{session.info.collection}]", file=out, flush=True)
+            info = session.info
+            where = f"{printable(info.source)} -> {printable(info.target)} [{printable(info.collection)}]"
+            print(f"{_stamp()} running: {where}", file=out, flush=True)
             last_phase = ("running", "")
         print(f"{_stamp()} {progress_line(snap, draining=signals.draining)}", file=out, flush=True)
         await asyncio.sleep(interval)
@@ -148,11 +132,12 @@ def render_live(session: LoadSession, snap: PipelineSnapshot | None, *, draining
     from rich.text import Text
 
     if snap is None:
-        detail = f": {session.phase_detail}" if session.phase_detail else ""
+        detail = f": {printable(session.phase_detail)}" if session.phase_detail else ""
         return Text.assemble((session.phase, "bold"), detail)
     title = Text.assemble(
         ("draining: " if draining else "", "bold yellow"),
-        (f"{session.info.source}", "bold"), " -> ", session.info.target, f" [{session.info.collection}]",
+        (printable(session.info.source), "bold"), " -> ", printable(session.info.target),
+        f" [{printable(session.info.collection)}]",
         overflow="ellipsis", no_wrap=True,
     )
     total = snap.total or max(snap.done, 1)
@@ -290,13 +275,13 @@ async def _run(config: RunConfig, out: TextIO, plain_interval: float) -> int:
         # One line a person (or cron mail) can act on; the figures are in the summary.
         if result.snapshot is not None:
             for line in summary_lines({**summary, "fatal_error": None}):
-                print(line, file=out, flush=True)
-        print(f"{PROG}: error: {summary['fatal_error']}", file=sys.stderr, flush=True)
+                print(printable(line), file=out, flush=True)
+        print(f"{PROG}: error: {one_line(summary['fatal_error'])}", file=sys.stderr, flush=True)
         return exit_code
     for line in summary_lines(summary):
-        print(line, file=out, flush=True)
+        print(printable(line), file=out, flush=True)
     if summary_error is not None:
-        print(f"{PROG}: error: {summary_error}", file=sys.stderr, flush=True)
+        print(f"{PROG}: error: {one_line(summary_error)}", file=sys.stderr, flush=True)
         return exit_code or ExitCode.FATAL
     if config.summary_json:
         print(f"summary written to {config.summary_json}", file=out, flush=True)
