@@ -56,7 +56,7 @@ async def test_after_a_cancel_every_stage_says_cancelled_and_keeps_its_workers(s
         assert left > 0
         note = app.query_one(OverallPanel).border_subtitle
         assert note.startswith(f"cancelled: {left:,} items left for the next run")
-        assert "avg" in str(app.query_one("#overall-stats", Static).render())  # the run's average rate
+        assert "avg" in str(app.query_one("#overall-figures", Static).render())  # the run's average rate
         await pilot.press("q")
     assert app.return_code == EXIT_CANCELLED
 

@@ -128,7 +128,7 @@ def _closing_lines(term: Terminal) -> list[str]:
 #: ``finished: loaded 60, skipped (unchanged) 0, failed 0 of 60 items in 9.3 s (6.4 items/s); deleted 0``.
 OUTCOME_LINE = re.compile(
     r"^(?P<state>finished|drained|cancelled|failed): loaded (?P<loaded>\d+), skipped \(unchanged\) \d+, "
-    r"failed \d+( of \d+)? items in [\d.]+ s \([\d.]+ items/s\); deleted \d+$"
+    r"failed \d+( of \d+)? items in [\d.]+ s \([\d.]+ items/s(, after [\d.]+ s start-up)?\); deleted \d+$"
 )
 
 
