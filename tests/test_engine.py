@@ -533,3 +533,29 @@ async def test_a_batch_taken_while_paused_is_held_and_reported_when_cancelled() 
     pipeline.cancel()
     result = await run
     assert result.unfinished == 1 and processed == []
+
+
+@pytest.mark.timeout(30)  # the backoff below is an hour: only letting go can pass
+async def test_a_drain_releases_batches_sleeping_before_a_retry_instead_of_waiting() -> None:
+    async def flaky(batch: list[int]) -> list[int]:
+        raise ConnectionError("service unavailable")
+
+    policy = RetryPolicy(attempts=5, initial=3600.0, max_wait=3600.0, jitter=0.0, retry_on=(ConnectionError,))
+    pipeline = Pipeline(
+        [Stage("ingest", _identity, batch_size=5), Stage("enrich", flaky, workers=2, batch_size=5, retry=policy)],
+        iter(range(20)),
+    )
+    run = asyncio.create_task(pipeline.run())
+    while pipeline.snapshot().stages[1].retries < 2:  # both workers asleep before their second try
+        await asyncio.sleep(0.01)
+    pipeline.drain()
+    result = await run
+    assert result.state == "drained"
+    snap = result.snapshot
+    # Nothing was wrong with the sleeping batches' items: released for the next run, not failed.
+    assert snap.failed == 0 and not result.dead_letters
+    assert result.unfinished == 20 and snap.loaded == 0
+
+
+async def _identity(batch: list[int]) -> list[int]:
+    return batch

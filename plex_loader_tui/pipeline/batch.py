@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeadLetter
+from .errors import DeadLetter, RetryAbandoned
 from .spec import ItemFailure, StageOutput
 
 if TYPE_CHECKING:
@@ -52,9 +52,16 @@ class BatchRun:
         stage = self.stage
         policy = stage.spec.retry
         try:
-            result = await policy.call(lambda: stage.call(items), self._on_retry)
+            result = await policy.call(lambda: stage.call(items), self._on_retry, stage.host.wait_to_retry)
         except asyncio.CancelledError:
             raise
+        except RetryAbandoned:
+            # A drain came while the batch slept before its next try: nothing is wrong
+            # with the items, so they are released (unfinished), not dead-lettered.
+            weight = stage.weigh(items)
+            stage.resolve(self.batch, weight)
+            stage.host.count_released(weight)
+            return
         except BaseException as exc:  # noqa: BLE001 - every failure is routed somewhere
             if policy.is_fatal(exc):
                 stage.report.error(describe_error(exc))

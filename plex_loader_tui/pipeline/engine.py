@@ -106,6 +106,8 @@ class Pipeline:
         self._held: list[Any] = []  # taken from the source, not queued yet
         self._held_base: int | None = None
         self._stopped = False
+        # Set by a drain: batches sleeping before a retry are let go instead of waited for.
+        self._draining = asyncio.Event()
         self._build()
 
     def _build(self) -> None:
@@ -178,6 +180,7 @@ class Pipeline:
                 self._unfinished += stage.weigh(stage.queue.drop_all())
             self._stages[0].queue.close()
             self._release_held()
+            self._draining.set()
 
     def cancel(self) -> None:
         """Stop now. Queued and in-flight items are dropped and reported as unfinished."""
@@ -309,6 +312,18 @@ class Pipeline:
             stage.next.queue.close()
         else:
             self._done.set()
+
+    async def wait_to_retry(self, seconds: float) -> bool:
+        if self._draining.is_set():
+            return False
+        try:
+            await asyncio.wait_for(self._draining.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    def count_released(self, n: int) -> None:
+        self._unfinished += n
 
     def fail(self, exc: BaseException) -> None:
         if self._fatal is None:

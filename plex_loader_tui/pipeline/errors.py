@@ -25,6 +25,14 @@ class FatalError(Exception):
     """
 
 
+class RetryAbandoned(Exception):
+    """A batch waiting to be tried again was let go: the run is draining.
+
+    Nothing was wrong with its items, and waiting out a backoff (or a server's
+    Retry-After) would hold the drain hostage; they are released for the next run.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """An item (or unit of work) that failed for good in one stage."""

@@ -34,6 +34,14 @@ class StageHost(Protocol):
         """Return at once when running; otherwise when the run resumes (or drains)."""
         ...
 
+    async def wait_to_retry(self, seconds: float) -> bool:
+        """Sleep ``seconds`` before a retry; False at once if the run starts draining meanwhile."""
+        ...
+
+    def count_released(self, n: int) -> None:
+        """``n`` items left the run unfinished (a drain let them go); the next run picks them up."""
+        ...
+
     def fail(self, exc: BaseException) -> None:
         """Stop the whole run with ``exc`` (raised once from ``Pipeline.run``)."""
         ...

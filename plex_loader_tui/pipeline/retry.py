@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -14,7 +15,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from .errors import FatalError
+from .errors import FatalError, RetryAbandoned
 
 T = TypeVar("T")
 
@@ -50,10 +51,22 @@ class RetryPolicy:
         self,
         fn: Callable[[], Awaitable[T]],
         on_retry: Callable[[BaseException], None] | None = None,
+        wait: Callable[[float], Awaitable[bool]] | None = None,
     ) -> T:
-        """Await ``fn()`` and retry it as this policy says; re-raise the last error."""
+        """Await ``fn()`` and retry it as this policy says; re-raise the last error.
+
+        ``wait(seconds)`` sleeps between attempts and returns False when the
+        run no longer wants the batch (a drain): then :class:`RetryAbandoned`
+        is raised instead of trying again.
+        """
         if self.attempts <= 1:
             return await fn()
+
+        async def sleep(seconds: float) -> None:
+            if wait is None:
+                await asyncio.sleep(seconds)
+            elif not await wait(seconds):
+                raise RetryAbandoned(f"released while waiting {seconds:.1f} s to try again")
 
         def before_sleep(state: RetryCallState) -> None:
             if on_retry is not None and state.outcome is not None:
@@ -66,6 +79,7 @@ class RetryPolicy:
             wait=wait_exponential_jitter(multiplier=self.initial, max=self.max_wait, jitter=self.jitter),
             retry=retry_if_exception(self.is_retryable),
             before_sleep=before_sleep,
+            sleep=sleep,
             reraise=True,
         )
         async for attempt in retrying:
