@@ -174,6 +174,7 @@ class LoadSession(PipelineControls):
         from ..embed.stage import Embedder
         from ..embed.text import TEXT_VERSION
         from ..state.ledger import LoadLedger
+        from .stages import plan_listing
 
         config = self.config
         if config.demo:
@@ -218,7 +219,7 @@ class LoadSession(PipelineControls):
         self._enricher = wiring.make_enricher(config, self.endpoints)
 
         self._set_phase(Phase.CONNECTING, "listing the libraries")
-        plan = await asyncio.to_thread(self._source.plan)
+        plan = await plan_listing(self._source)
         self._ledger.expect(plan)
         return plan
 
