@@ -6,9 +6,12 @@ embedded Qdrant); the demo server's fault modes play the failing server.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
-
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from plex_loader_tui.load.outcome import LoadResult, SessionInfo
 from plex_loader_tui.pipeline import FatalError
 from plex_loader_tui.summary import build_summary
 
+REPO = Path(__file__).resolve().parents[1]
 #: Listing pages only (the plan's sizing asks with includeCollections, the shows with type=2).
 PAGES = r"includeGuids=1&type=[14]\b"
 
@@ -164,3 +168,46 @@ async def test_an_answer_that_keeps_failing_while_sizing_is_fatal_after_3_attemp
     assert message.startswith("Could not list the libraries (3 attempts)") and url in message
     assert says in message and "<html" not in message
     assert len(asked) == 3
+
+
+# ------------------------------------------------------- upstream bodies, headless
+def _headless(server: DemoServer, tmp_path: Path, name: str) -> tuple[int, str, str, dict, str]:
+    """``plex-loader-tui --no-ui`` against ``server``: exit code, stdout, stderr, summary, log file."""
+    summary, log_file = tmp_path / f"{name}.json", tmp_path / f"{name}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "TMDB_", "QDRANT_", "LOG_LEVEL"))}
+    env.update(PLEX_TOKEN=server.token or "", TMDB_API_KEY=server.tmdb_api_key or "", NO_PROXY="127.0.0.1",
+               PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "plex_loader_tui", "--no-ui", "--plex-url", server.plex_url,
+         "--tmdb-base-url", server.tmdb_url, "--imdb-base-url", server.imdb_url, "--plex-chunk-size", "10",
+         "--data-dir", str(tmp_path / "data"), "--summary-json", str(summary), "--log-file", str(log_file)],
+        capture_output=True, env=env, cwd=tmp_path, timeout=240, check=False,
+    )
+    out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    return proc.returncode, out, err, json.loads(summary.read_text()), log_file.read_text(encoding="utf-8")
+
+
+def _assert_no_upstream_body(*texts: str) -> None:
+    for text in texts:
+        assert "\x1b" not in text and "\x07" not in text, text
+        for body in ("pwned", "<html", "Sign in", "[bold red]"):
+            assert body not in text, text
+
+
+def test_upstream_bodies_never_reach_the_terminal_the_log_or_the_summary(tmp_path) -> None:
+    with demo(size=30) as srv:
+        # One page is a 400 whose body holds escape sequences, another a captive portal's page.
+        srv.set_faults("plex", fail_paths=page_of(0, 1), error_status=400, hostile=True, html_paths=page_of(10, 1))
+        code, out, err, summary, log_text = _headless(srv, tmp_path, "pages")
+        assert code == ExitCode.FAILED_ITEMS, err
+        errors = " ".join(f["error"] for f in summary["failures"])
+        assert "400 Bad Request (text/html" in errors and "200 OK (text/html" in errors
+        _assert_no_upstream_body(out, err, log_text, json.dumps(summary, ensure_ascii=False))
+
+        # The same 400 on the first request: fatal, one line that says status, type and size.
+        srv.set_faults("plex", fail_paths=r"^/$", error_status=400, hostile=True)
+        code, out, err, summary, log_text = _headless(srv, tmp_path, "connect")
+    assert code == ExitCode.FATAL
+    [line] = err.strip().splitlines()
+    assert line.startswith("plex-loader-tui: error: The server at") and "400 Bad Request (text/html" in line
+    _assert_no_upstream_body(out, err, log_text, json.dumps(summary, ensure_ascii=False))
