@@ -169,6 +169,15 @@ def test_a_page_bigger_than_the_cap_is_refused_without_reading_it_all(demo: Demo
         assert len(source.fetch_page(plan.pages[0])) == 20  # the cap leaves normal pages alone
 
 
+def test_an_answer_announcing_more_than_the_cap_is_refused_before_reading(demo: DemoServer):
+    with make_source(demo, max_body_bytes=100_000) as source:
+        plan, page = second_movie_page(source)  # small answers fit
+    with make_source(demo, max_body_bytes=2_000) as source:  # a page of 20 announces ~20 kB
+        source.connect()
+        with pytest.raises(PlexPageError, match=r"a body of [\d.]+ KiB announced, over the 1.95 KiB cap"):
+            source.fetch_page(page)
+
+
 def test_hostile_titles_come_through_as_data(demo: DemoServer, library: DemoLibrary):
     """Raw ESC and NUL are not XML: dropped like any Plex client does; the rest (C1, CR, LF, markup) is kept."""
     demo.set_faults("plex", hostile=True)
