@@ -171,7 +171,7 @@ def test_a_page_bigger_than_the_cap_is_refused_without_reading_it_all(demo: Demo
 
 def test_an_answer_announcing_more_than_the_cap_is_refused_before_reading(demo: DemoServer):
     with make_source(demo, max_body_bytes=100_000) as source:
-        plan, page = second_movie_page(source)  # small answers fit
+        _, page = second_movie_page(source)  # small answers fit
     with make_source(demo, max_body_bytes=2_000) as source:  # a page of 20 announces ~20 kB
         source.connect()
         with pytest.raises(PlexPageError, match=r"a body of [\d.]+ KiB announced, over the 1.95 KiB cap"):
