@@ -91,7 +91,9 @@ class Source(Protocol):
     ``fetch_page`` runs from any number of worker threads at once. Errors
     that stop the run are :class:`~plex_loader_tui.pipeline.errors.FatalError`
     subclasses; a page that fails raises one of :attr:`retry_on`, which the
-    engine retries and then dead-letters while the rest goes on.
+    engine retries and then dead-letters while the rest goes on. ``plan``
+    raises one of :attr:`retry_on` for an answer that failed too: the load
+    retries it like a page, and stops only if it keeps failing.
     """
 
     #: Exception types worth another try of a page.

@@ -1,7 +1,10 @@
 """``plex-loader-tui demo-server``: the demo Plex/TMDb/IMDb server, standalone.
 
 Serves the synthetic library until SIGINT or SIGTERM, so that another terminal
-(or a benchmark) can point a load at it; the URLs are printed once.
+(or a benchmark) can point a load at it; the URLs are printed once. The fault
+flags (``--error-rate``, ``--html-rate``, ``--stall-ms``, ``--hostile``, …) are
+the demo server's :class:`~plex_loader_tui.demo.faults.FaultSettings`, applied
+to every service.
 """
 
 from __future__ import annotations
@@ -24,21 +27,47 @@ _SERVICES = ("plex", "tmdb", "imdb")
 _SIGNAL_CODES = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}
 
 
+#: The flags that are a share of requests, 0..1 (each picks one fault).
+_RATE_FLAGS = ("error_rate", "malformed_rate", "html_rate", "wrong_shape_rate", "huge_rate", "throttle_rate",
+               "stall_rate", "stall_body_rate")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def _check(args: argparse.Namespace) -> None:
     checks = [
         ("--port", 0 <= args.port <= 65535, f"must be between 0 and 65535, got {args.port}"),
         ("--items", args.items >= 1, f"must be at least 1, got {args.items}"),
         ("--seed", args.seed >= 0, f"must be at least 0, got {args.seed}"),
         ("--latency-ms", args.latency_ms >= 0, f"must be at least 0, got {args.latency_ms:g}"),
-        ("--error-rate", 0 <= args.error_rate <= 1, f"must be between 0 and 1, got {args.error_rate:g}"),
-        ("--malformed-rate", 0 <= args.malformed_rate <= 1,
-         f"must be between 0 and 1, got {args.malformed_rate:g}"),
+        *((_flag(name), 0 <= getattr(args, name) <= 1, f"must be between 0 and 1, got {getattr(args, name):g}")
+          for name in _RATE_FLAGS),
         ("--rate-limit", args.rate_limit is None or args.rate_limit > 0,
          f"must be greater than 0, got {args.rate_limit}"),
+        ("--error-status", args.error_status is None or 400 <= args.error_status <= 599,
+         f"must be an HTTP error status (400..599), got {args.error_status}"),
+        ("--huge-mb", args.huge_mb >= 0, f"must be at least 0, got {args.huge_mb:g}"),
+        ("--retry-after", args.retry_after >= 0, f"must be at least 0, got {args.retry_after}"),
+        ("--stall-ms", args.stall_ms >= 0, f"must be at least 0, got {args.stall_ms:g}"),
+        ("--short-total", args.short_total is None or args.short_total >= 0,
+         f"must be at least 0, got {args.short_total}"),
     ]
     for flag, ok, problem in checks:
         if not ok:
             raise ConfigError(f"{flag}: {problem}")
+
+
+def fault_knobs(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~plex_loader_tui.demo.faults.FaultSettings` the flags ask for (every service gets them)."""
+    knobs: dict[str, Any] = {name: getattr(args, name) for name in _RATE_FLAGS}
+    knobs.update(
+        latency_ms=args.latency_ms, rate_limit=args.rate_limit, error_status=args.error_status,
+        huge_bytes=int(args.huge_mb * 1024 * 1024), retry_after=args.retry_after, stall_ms=args.stall_ms,
+        short_total=args.short_total, hostile=args.hostile,
+    )
+    return knobs
 
 
 def run_demo_server(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
@@ -57,8 +86,7 @@ def run_demo_server(args: argparse.Namespace, stop: threading.Event | None = Non
         credentials["tmdb_api_key"] = args.demo_tmdb_api_key or None
     server = DemoServer(library, host=args.host, port=args.port, **credentials)
     for service in _SERVICES:
-        server.set_faults(service, latency_ms=args.latency_ms, error_rate=args.error_rate,
-                          rate_limit=args.rate_limit, malformed_rate=args.malformed_rate)
+        server.set_faults(service, **fault_knobs(args))
     try:
         server.start()
     except OSError as exc:

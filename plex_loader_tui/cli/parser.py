@@ -135,6 +135,27 @@ def _add_demo_server(sub: argparse._SubParsersAction) -> None:
                       help="share of responses that are malformed, 0..1 (default: 0)")
     demo.add_argument("--rate-limit", type=float, default=None, metavar="REQ_PER_S",
                       help="answer 429 with Retry-After above this request rate (default: off)")
+    demo.add_argument("--error-status", type=int, default=None, metavar="CODE",
+                      help="status of the --error-rate answers (default: 500 for Plex, 503 for TMDb/IMDb)")
+    for flag, what in (("--html-rate", "a captive portal's HTML sign-in page (200)"),
+                       ("--wrong-shape-rate", "a 200 that parses but lacks the expected fields"),
+                       ("--huge-rate", "a 200 with a --huge-mb body, streamed"),
+                       ("--throttle-rate", "a 429 with Retry-After: --retry-after"),
+                       ("--stall-rate", "silence for --stall-ms before the headers"),
+                       ("--stall-body-rate", "the headers, then silence for --stall-ms")):
+        demo.add_argument(flag, type=float, default=0.0, metavar="R",
+                          help=f"share of requests answered with {what}, 0..1 (default: 0)")
+    demo.add_argument("--huge-mb", type=float, default=200.0, metavar="MB",
+                      help="size of a --huge-rate body (default: %(default)g)")
+    demo.add_argument("--retry-after", type=int, default=3600, metavar="SECONDS",
+                      help="Retry-After of a --throttle-rate answer (default: %(default)s)")
+    demo.add_argument("--stall-ms", type=float, default=30_000.0, metavar="MS",
+                      help="how long a stalled answer stays silent (default: %(default)g)")
+    demo.add_argument("--short-total", type=int, default=None, metavar="N",
+                      help="Plex section listings report at most N items in totalSize (default: off)")
+    demo.add_argument("--hostile", action="store_true",
+                      help="titles, summaries, tags and error bodies carry markup, escape sequences and "
+                           "control characters")
     demo.add_argument("--token", default=None,
                       help="Plex token the server requires (default: the built-in demo-token; '' = none)")
     demo.add_argument("--tmdb-api-key", dest="demo_tmdb_api_key", default=None, metavar="KEY",

@@ -2,12 +2,15 @@
 
 The handler picks the service by path prefix (TMDb under ``/tmdb/3``, IMDb
 under ``/imdb``, Plex everywhere else), applies that service's faults (latency,
-rate limit, errors, truncated bodies), checks its credentials, lets its routes
-answer, and records the request on the :class:`~.server.DemoServer`.
+rate limit, stalls, errors and the other answers of :mod:`.faults`), checks its
+credentials, lets its routes answer, and records the request on the
+:class:`~.server.DemoServer`. A streamed reply goes out with chunked transfer
+encoding.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -18,10 +21,22 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ..secrets import mask
-from .faults import FaultSettings, Service, ServiceState, matches
+from .faults import ANSWER_FAULTS, FaultSettings, Service, ServiceState
+from .hostile import hostile_json
 from .imdb_api import ImdbRoutes
 from .plex_api import PlexRoutes
-from .replies import TMDB_401, Reply, html_reply, imdb_error, tmdb_error
+from .replies import (
+    TMDB_401,
+    Reply,
+    captive_portal,
+    html_reply,
+    huge_body,
+    json_reply,
+    service_error,
+    tmdb_error,
+    too_many_requests,
+    wrong_shape,
+)
 from .request_log import RequestRecord
 from .tmdb_api import TmdbRoutes
 
@@ -106,29 +121,41 @@ class RequestHandler(BaseHTTPRequestHandler):
             path = raw_path.rstrip("/") or "/"
         state = demo._state[service]
         faults = state.faults
+        target = self._target(service, path, query)
         try:
-            reply = self._route(demo, service, state, faults, path, query)
+            reply = self._route(demo, service, state, faults, path, query, target)
         except Reply as r:
             reply = r
         except Exception:  # a bug in the demo server: answer 500, keep serving
             log.exception("demo server failed on %s %s", self.command, path)
             reply = html_reply(500, "Internal Server Error")
         body = reply.body
-        if reply.status == 200 and (
-            matches(faults.malformed_paths, self._target(service, path, query)) or state.roll(faults.malformed_rate)
-        ):
+        if reply.status == 200 and reply.chunks is None and state.picks(faults, "malformed", target):
             # Cut the body mid-element: the client gets a 200 it cannot parse.
             body = body[: max(1, len(body) * 3 // 5)]
         masked = {k: [mask(v) for v in vs] if k.lower() in _SECRET_PARAMS else vs for k, vs in query.items()}
         demo._record(RequestRecord(service, self.command, path, masked, reply.status, time.time()))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if reply.chunks is None:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
+        if state.picks(faults, "stall_body", target):
+            # The headers are out; the body waits (the client sees a stalled answer).
+            demo._pause(faults.stall_ms / 1000.0)
+        if self.command == "HEAD":
+            return
+        if reply.chunks is None:
             self.wfile.write(body)
+            return
+        for chunk in reply.chunks():
+            if chunk:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
 
     def _target(self, service: Service, path: str, query: dict[str, list[str]]) -> str:
         q = {k: v[-1] for k, v in query.items() if k.lower() not in _SECRET_PARAMS}
@@ -146,30 +173,46 @@ class RequestHandler(BaseHTTPRequestHandler):
         faults: FaultSettings,
         path: str,
         query: dict[str, list[str]],
+        target: str,
     ) -> Reply:
         if faults.latency_ms > 0:
             # Simulated network/server time, per request.
             time.sleep(faults.latency_ms / 1000.0)
         wait = state.admit(time.monotonic())
         if wait is not None:
-            retry_after = {"Retry-After": str(max(1, math.ceil(wait)))}
-            if service == "tmdb":
-                raise tmdb_error(429, 25, "Your request count (#) is over the allowed limit of (40).", retry_after)
-            if service == "imdb":
-                raise imdb_error(429, 8, "Too Many Requests", retry_after)
-            raise html_reply(429, "Too Many Requests", retry_after)
+            raise too_many_requests(service, max(1, math.ceil(wait)), hostile=faults.hostile)
+        if state.picks(faults, "stall", target):
+            # Silence before the headers: the client waits for an answer that is late.
+            demo._pause(faults.stall_ms / 1000.0)
         self._authenticate(demo, service, path, query)
-        if matches(faults.fail_paths, self._target(service, path, query)) or state.roll(faults.error_rate):
-            if service == "tmdb":
-                raise tmdb_error(503, 9, "Service offline: This service is temporarily offline, try again later.")
-            if service == "imdb":
-                raise imdb_error(503, 14, "The service is currently unavailable.")
-            raise html_reply(500, "Internal Server Error")
+        for fault in ANSWER_FAULTS:
+            if state.picks(faults, fault, target):
+                raise self._fault_reply(service, faults, fault)
+        if faults.hostile and service != "plex":
+            return _hostile_json(self._answer(demo, service, faults, path, query, target))
+        return self._answer(demo, service, faults, path, query, target)
+
+    def _answer(
+        self, demo: DemoServer, service: Service, faults: FaultSettings, path: str, query: dict[str, list[str]],
+        target: str,
+    ) -> Reply:
         if service == "tmdb":
             return TmdbRoutes(demo.library).route(path, query)
         if service == "imdb":
             return ImdbRoutes(demo.library).route(path, query)
-        return PlexRoutes(demo, self.headers).route(path, query)
+        return PlexRoutes(demo, self.headers, faults, target).route(path, query)
+
+    @staticmethod
+    def _fault_reply(service: Service, faults: FaultSettings, fault: str) -> Reply:
+        if fault == "throttle":
+            return too_many_requests(service, faults.retry_after, hostile=faults.hostile)
+        if fault == "error":
+            return service_error(service, faults.error_status, hostile=faults.hostile)
+        if fault == "html":
+            return captive_portal()
+        if fault == "wrong_shape":
+            return wrong_shape(service)
+        return huge_body(service, faults.huge_bytes)
 
     def _authenticate(self, demo: DemoServer, service: Service, path: str, query: dict[str, list[str]]) -> None:
         if service == "plex":
@@ -189,3 +232,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             if given != demo.tmdb_api_key:
                 raise tmdb_error(401, *TMDB_401)
 
+
+
+def _hostile_json(reply: Reply) -> Reply:
+    """A JSON answer (errors included) with hostile text in its titles, names and bodies."""
+    if not reply.content_type.startswith("application/json"):
+        return reply
+    return json_reply(reply.status, hostile_json(json.loads(reply.body)), reply.headers)

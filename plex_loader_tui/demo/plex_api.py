@@ -4,7 +4,9 @@
 ``/library/sections``, ``/library/sections/{id}``, ``/library/sections/{id}/all``
 (paged by ``X-Plex-Container-Start``/``-Size``, as query or headers),
 ``/library/metadata/{ids}`` and ``…/children``, ``…/allLeaves``. The items'
-XML is in :mod:`.plex_xml`.
+XML is in :mod:`.plex_xml`. Two faults change these answers: ``short_total``
+(a section listing's ``totalSize`` under-reports) and ``hostile`` (the items'
+text, see :mod:`.hostile`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from .faults import FaultSettings, matches
+from .hostile import hostile_item
 from .items import DemoSeason, DemoShow
 from .library import DemoLibrary
 from .plex_xml import render_item, xml_attrs
@@ -33,10 +37,12 @@ class PlexRoutes:
     _metadata = re.compile(r"^/library/metadata/([\d,]+)$")
     _children = re.compile(r"^/library/metadata/(\d+)/(children|allLeaves)$")
 
-    def __init__(self, demo: DemoServer, headers: Any) -> None:
+    def __init__(self, demo: DemoServer, headers: Any, faults: FaultSettings | None = None, target: str = "") -> None:
         self.demo = demo
         self.lib = demo.library
         self.headers = headers
+        self.faults = faults or FaultSettings()
+        self.target = target
 
     # ----------------------------------------------------------- routing
     def route(self, path: str, query: dict[str, list[str]]) -> Reply:
@@ -182,6 +188,11 @@ class PlexRoutes:
         start, size = self._paging(query)
         total = len(items)
         page = items[start : (start + size) if size is not None else None]
+        short = self.faults.short_total
+        if short is not None and (self.faults.short_total_paths is None or matches(self.faults.short_total_paths, self.target)):
+            # A server that under-reports: the items past `short` are still
+            # served to whoever asks, but a client paging by totalSize never does.
+            total = min(total, short)
         title = "Movies" if section == DemoLibrary.MOVIE_SECTION else "TV Shows"
         head = xml_attrs(
             (
@@ -233,6 +244,8 @@ class PlexRoutes:
 
     # ----------------------------------------------------------- items
     def _item(self, item: Any, *, detail: bool, guids: bool) -> str:
+        hostile = self.faults.hostile
+        shown = hostile_item(item) if hostile else item
         return self.demo._cached_xml(
-            item, detail, guids, lambda: render_item(self.lib, item, detail=detail, guids=guids)
+            item, detail, guids, hostile, lambda: render_item(self.lib, shown, detail=detail, guids=guids)
         )

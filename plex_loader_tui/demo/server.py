@@ -14,8 +14,11 @@ One threaded HTTP/1.1 server (keep-alive) serves three services from one
   ``/titles:batchGet``).
 
 Each service has fault knobs (latency, 5xx rate, rate limit with 429 and
-``Retry-After``, truncated bodies, paths that always fail) that tests change at
-run time, and every request is recorded so tests can assert exact counts.
+``Retry-After``, truncated bodies, paths that always fail, captive-portal HTML,
+answers of the wrong shape, huge streamed bodies, long ``Retry-After``, stalls
+before or after the headers, an under-reported ``totalSize``, hostile text:
+see :mod:`.faults`) that tests change at run time, and every request is
+recorded so tests can assert exact counts.
 
 The pieces: :mod:`.faults` (the fault knobs), :mod:`.request_log`,
 :mod:`.handler` (HTTP plumbing), :mod:`.plex_api` with :mod:`.plex_xml`,
@@ -32,7 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..secrets import mask
-from .faults import SERVICES, FaultSettings, PathMatcher, Service, ServiceState
+from .faults import SERVICES, FaultSettings, Service, ServiceState
 from .handler import IMDB_PREFIX, TMDB_PREFIX, DemoHTTPServer, RequestHandler
 from .library import DemoLibrary
 from .request_log import RequestLog, RequestRecord
@@ -89,7 +92,9 @@ class DemoServer:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
-        self._xml_cache: dict[tuple[int, int, bool, bool], str] = {}
+        self._xml_cache: dict[tuple[int, int, bool, bool, bool], str] = {}
+        # Set while stopping: wakes the handler threads that stall on purpose.
+        self._stopping = threading.Event()
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> DemoServer:
@@ -98,6 +103,7 @@ class DemoServer:
             return self
         httpd = DemoHTTPServer((self.host, self._port), RequestHandler)
         httpd.demo = self
+        self._stopping.clear()
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-server", daemon=True
@@ -111,6 +117,7 @@ class DemoServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self._stopping.set()
         httpd.shutdown()
         httpd.server_close()
         with self._conn_lock:
@@ -164,28 +171,16 @@ class DemoServer:
         return self.url + IMDB_PREFIX
 
     # ---------------------------------------------------------------- faults
-    def set_faults(
-        self,
-        service: Service,
-        *,
-        latency_ms: float = 0.0,
-        error_rate: float = 0.0,
-        rate_limit: float | None = None,
-        malformed_rate: float = 0.0,
-        fail_paths: PathMatcher | None = None,
-        malformed_paths: PathMatcher | None = None,
-    ) -> None:
-        """Replace the fault settings of one service (all knobs not given are reset)."""
+    def set_faults(self, service: Service, **knobs: Any) -> None:
+        """Replace the fault settings of one service; every knob not given is reset.
+
+        The knobs are :class:`FaultSettings`' fields (``error_rate=0.2``,
+        ``html_paths=r"type=1"``, ``stall_ms=5000``, ``hostile=True``, …); an
+        unknown knob is a ``TypeError``, a bad value a ``ValueError``.
+        """
         if service not in self._state:
             raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
-        faults = FaultSettings(
-            latency_ms=latency_ms,
-            error_rate=error_rate,
-            rate_limit=rate_limit,
-            malformed_rate=malformed_rate,
-            fail_paths=fail_paths,
-            malformed_paths=malformed_paths,
-        )
+        faults = FaultSettings(**knobs)
         state = self._state[service]
         with state.lock:
             state.faults = faults
@@ -220,6 +215,10 @@ class DemoServer:
     def _record(self, record: RequestRecord) -> None:
         self._log.add(record)
 
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (a stall fault), or less if the server stops meanwhile."""
+        self._stopping.wait(seconds)
+
     # ---------------------------------------------------------- connections
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._conn_lock:
@@ -229,9 +228,9 @@ class DemoServer:
                 self._connections.discard(conn)
 
     # ------------------------------------------------------------ XML cache
-    def _cached_xml(self, item: Any, detail: bool, guids: bool, render: Callable[[], str]) -> str:
+    def _cached_xml(self, item: Any, detail: bool, guids: bool, hostile: bool, render: Callable[[], str]) -> str:
         # updatedAt changes on every mutation, so a stale fragment is never served.
-        key = (item.rating_key, item.updated_at, detail, guids)
+        key = (item.rating_key, item.updated_at, detail, guids, hostile)
         xml = self._xml_cache.get(key)
         if xml is None:
             xml = render()

@@ -189,6 +189,7 @@ class LoadSession(PipelineControls):
         from ..embed.stage import Embedder
         from ..embed.text import TEXT_VERSION
         from ..state.ledger import LoadLedger
+        from .stages import plan_listing
 
         config = self.config
         if config.demo:
@@ -233,7 +234,7 @@ class LoadSession(PipelineControls):
         self._enricher = wiring.make_enricher(config, self.endpoints, on_retry=self._reports[StageName.ENRICH].retry)
 
         self._set_phase(Phase.CONNECTING, "listing the libraries")
-        plan = await asyncio.to_thread(self._source.plan)
+        plan = await plan_listing(self._source)
         self._ledger.expect(plan)
         return plan
 

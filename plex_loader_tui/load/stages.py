@@ -5,22 +5,32 @@ engine's batches of :class:`~plex_loader_tui.models.LoadItem` and the domain
 objects (source, enricher, embedder, sink), with the
 :class:`~plex_loader_tui.state.ledger.LoadLedger` recording each step.
 :func:`build_stages` turns them into engine :class:`Stage` specs with the
-configured workers and batch sizes and the retry table below.
+configured workers and batch sizes and the retry table below;
+:func:`plan_listing` sizes the libraries with the same retries as a page.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import RunConfig
 from ..embed.stage import Embedder
 from ..enrich import Enricher
+from ..errors import FatalError
 from ..models import LoadItem
 from ..pipeline import ItemFailure, RetryPolicy, Stage, StageOutput, StageReport, StageStatus
-from ..ports import PageRequest, Sink, Source
+from ..ports import ListingPlan, PageRequest, Sink, Source
 from ..stages import StageName
 from ..state.ledger import LoadLedger
+
+log = logging.getLogger(__name__)
+
+
+class ListingPlanError(FatalError):
+    """The source's libraries could not be listed and sized, even after retries: nothing to load."""
 
 
 class LoadStages:
@@ -111,13 +121,35 @@ def describe(item: Any) -> str:
     return str(item)
 
 
+def page_retry(source: Source) -> RetryPolicy:
+    """How a listing page is retried: a few attempts with backoff, for what the source says a retry can fix."""
+    return RetryPolicy(attempts=3, initial=0.2, max_wait=5.0, retry_on=source.retry_on)
+
+
+async def plan_listing(source: Source) -> ListingPlan:
+    """``source.plan()`` (in a thread), retried like a page: one bad answer while sizing is not fatal.
+
+    Raises :class:`ListingPlanError` when it keeps failing: without the
+    sizes there is no plan, so nothing can be retried page by page.
+    """
+    policy = page_retry(source)
+
+    def on_retry(exc: BaseException) -> None:
+        log.warning("listing the libraries failed, trying again: %s", exc)
+
+    try:
+        return await policy.call(lambda: asyncio.to_thread(source.plan), on_retry=on_retry)
+    except source.retry_on as exc:
+        raise ListingPlanError(f"Could not list the libraries ({policy.attempts} attempts): {exc}") from None
+
+
 def retry_table(source: Source, sink: Sink) -> dict[str, RetryPolicy]:
     """How each stage retries a batch: only what a retry can fix is retried.
 
     Anything else is a data error and splits the batch at once.
     """
     return {
-        StageName.INGEST: RetryPolicy(attempts=3, initial=0.2, max_wait=5.0, retry_on=source.retry_on),
+        StageName.INGEST: page_retry(source),
         # Enrichment retries its own HTTP requests and never fails a batch for a
         # service outage (the item goes on, the error recorded on it); what
         # reaches the engine is a bug or a fatal error: no engine-level retry.

@@ -1,10 +1,10 @@
-"""The Plex ingestion stage: list every movie and episode through plexapi.
+"""The Plex ingestion stage: list every movie and episode, page by page.
 
 The stage works in three steps:
 
-1. :meth:`PlexSource.connect` opens a :class:`plexapi.server.PlexServer` on a
-   ``requests`` session that retries 429 and 5xx answers (with backoff, and
-   honouring ``Retry-After``) and applies the configured timeout.
+1. :meth:`PlexSource.connect` asks the server who it is (``GET /``) on a
+   ``requests`` session that retries refused connections, 429 and 5xx (with
+   backoff, honouring ``Retry-After``) and applies the configured timeout.
 2. :meth:`PlexSource.plan` picks the movie and show sections, reads their
    sizes from ``totalSize`` and cuts them into :class:`PageRequest` pages.
    The total is known before any item is fetched, so front ends can show
@@ -13,31 +13,49 @@ The stage works in three steps:
    page into :class:`~plex_loader_tui.models.SourceItem` objects with exactly
    **one** HTTP request: the listing already carries every field we need
    (``includeGuids=1`` adds the external ids), and the items are read
-   straight from the XML the server sent, so plexapi never gets the chance
-   to lazily reload a partial object (one hidden request per item).
+   straight from the XML the server sent.
+
+Every request goes through :func:`~.plex_fetch.fetch`: the body is read with
+a cap, and an answer counts only if it is a 200 holding a Plex
+``MediaContainer`` — a captive portal's HTML page or a proxy's JSON is a
+failed answer, not an empty library.
 
 Errors: a refused token is fatal (:class:`PlexAuthError`), so is a server
-that cannot be reached (:class:`PlexUnreachableError`). A page that fails
-(malformed XML, a 5xx that outlived the retries, a timeout) raises
-:class:`PlexPageError`, which the engine retries and then dead-letters while
-the rest of the library goes on.
+that cannot be connected to, and anything that goes wrong while connecting
+(:class:`PlexUnreachableError`). After that, an answer that fails (not a
+Plex listing, a 5xx that outlived the retries, a timeout or a stall, a body
+over the cap) raises :class:`PlexPageError`: the engine retries the page and
+then dead-letters it while the rest of the library goes on, and the load
+retries :meth:`PlexSource.plan` the same way. Messages describe a bad answer
+by status, content type and size, never by its body.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import requests
 
+from ..config.settings import APP_NAME
 from ..errors import FatalError
 from ..models import SourceItem
 from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 from ..secrets import mask, mask_url, redact
-from .plex_http import PlexSettings, RetryHook, build_session, reason
-from .plex_xml import parse_external_ids, parse_int, parse_item
+from .plex_fetch import Failure, PlexFetchError, fetch
+from .plex_http import PlexSettings, RetryHook, build_session
+from .plex_xml import (
+    NotPlexAnswer,
+    PlexSection,
+    parse_container,
+    parse_external_ids,
+    parse_int,
+    parse_item,
+    parse_sections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +71,7 @@ class PlexAuthError(FatalError):
 
 
 class PlexUnreachableError(FatalError):
-    """The Plex server could not be reached (or did not answer like Plex) after retries."""
+    """The Plex server could not be reached, or did not answer like Plex while connecting."""
 
 
 class PlexLibraryNotFoundError(FatalError):
@@ -61,7 +79,7 @@ class PlexLibraryNotFoundError(FatalError):
 
 
 class PlexPageError(Exception):
-    """One page of a listing could not be fetched or parsed.
+    """One answer (a page of a listing, or a step of sizing the libraries) could not be used.
 
     Transient from the engine's point of view: it retries the page, then
     dead-letters it (with this message) and the load goes on.
@@ -86,7 +104,15 @@ class PlexSource:
         """``on_retry`` hears of every HTTP-level retry as it happens (for the stage's counters)."""
         self.settings = settings
         self._session = session or build_session(settings, on_retry=on_retry)
-        self._server = None  # plexapi.server.PlexServer once connected
+        self._base = settings.url.rstrip("/")
+        # Plex lists clients by identifier: one per machine, as plexapi does.
+        self._headers = {
+            "Accept": "application/xml",
+            "X-Plex-Product": APP_NAME,
+            "X-Plex-Client-Identifier": f"{APP_NAME}-{uuid.getnode():x}",
+        }
+        if settings.token:
+            self._headers["X-Plex-Token"] = settings.token
         self._info: ServerInfo | None = None
         # Show rating key -> the show's TMDb id, for episodes (whose own
         # listing carries only episode ids). Filled by plan(), then read by
@@ -98,47 +124,74 @@ class PlexSource:
         return f"PlexSource({self.settings!r})"
 
     # ------------------------------------------------------------- errors
-    def _redact(self, text: str) -> str:
-        return redact(text, [self.settings.token])
-
     def _auth_error(self) -> PlexAuthError:
         return PlexAuthError(
             f"Plex rejected the token (401) at {mask_url(self.settings.url)}: check PLEX_TOKEN "
             f"(token {mask(self.settings.token) or 'not set'})"
         )
 
-    def _unreachable(self, exc: BaseException) -> PlexUnreachableError:
+    def _unreachable(self, problem: str) -> PlexUnreachableError:
         return PlexUnreachableError(
-            f"Cannot reach the Plex server at {mask_url(self.settings.url)} "
-            f"after {self.settings.retries} retries: {self._redact(reason(exc))}. "
+            f"Cannot reach the Plex server at {mask_url(self.settings.url)}: {problem}. "
             "Check the URL and that the server is running."
         )
 
+    def _not_plex(self, problem: str) -> PlexUnreachableError:
+        return PlexUnreachableError(
+            f"The server at {mask_url(self.settings.url)} did not answer like a Plex server ({problem}). "
+            "Check the URL (and the port, usually 32400)."
+        )
+
+    def _page_error(self, key: str, problem: str) -> PlexPageError:
+        return PlexPageError(f"Plex at {mask_url(self.settings.url)}, {key}: {problem}")
+
+    # ------------------------------------------------------------ requests
+    def _get(self, key: str, headers: dict[str, str] | None = None, *, connecting: bool = False) -> Element:
+        """One request; returns the answer's ``MediaContainer``.
+
+        Raises :class:`PlexAuthError` on a 401 and :class:`PlexUnreachableError`
+        when no connection can be made; any other failure is a
+        :class:`PlexPageError`, or fatal too while ``connecting``.
+        """
+        settings = self.settings
+        try:
+            answer = fetch(
+                self._session,
+                self._base + key,
+                headers={**self._headers, **(headers or {})},
+                timeout=settings.timeout,
+                cap=settings.body_cap,
+                attempts=settings.retries + 1,
+            )
+        except PlexFetchError as exc:
+            problem = redact(str(exc), [settings.token])
+            if exc.failure is Failure.UNREACHABLE or connecting:
+                raise self._unreachable(f"{problem} on {key}") from None
+            raise self._page_error(key, problem) from None
+        if answer.status == 401:
+            raise self._auth_error()
+        problem = answer.describe()
+        if answer.status == 200:
+            try:
+                return parse_container(answer.body)
+            except NotPlexAnswer as exc:
+                problem += f", not a Plex answer: {exc}"
+        if connecting:
+            raise self._not_plex(f"{key}: {problem}")
+        raise self._page_error(key, problem)
+
     # ------------------------------------------------------------ connect
     def connect(self) -> ServerInfo:
-        """Open the server (``GET /``) and return who answered."""
-        from plexapi.exceptions import BadRequest, NotFound, Unauthorized
-        from plexapi.server import PlexServer
-
-        url = self.settings.url.rstrip("/")
-        try:
-            server = PlexServer(url, self.settings.token, session=self._session, timeout=self.settings.timeout)
-        except Unauthorized:
-            raise self._auth_error() from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise self._unreachable(exc) from None
-        except (BadRequest, NotFound, ParseError, AttributeError) as exc:
-            # 5xx/429 that outlived the retries, or something that is not Plex.
-            raise PlexUnreachableError(
-                f"The server at {mask_url(url)} did not answer like a Plex server: "
-                f"{self._redact(reason(exc))}. Check the URL (and the port, usually 32400)."
-            ) from None
-        self._server = server
+        """Ask the server who it is (``GET /``); anything but a Plex answer is fatal."""
+        root = self._get("/", connecting=True)
+        machine = root.get("machineIdentifier") or ""
+        if not machine:
+            raise self._not_plex("its answer to / names no machineIdentifier")
         self._info = ServerInfo(
-            name=server.friendlyName or "",
-            machine_identifier=server.machineIdentifier or "",
-            version=server.version or "",
-            url=mask_url(url),
+            name=root.get("friendlyName") or "",
+            machine_identifier=machine,
+            version=root.get("version") or "",
+            url=mask_url(self._base),
         )
         log.info("connected to Plex %r (%s) at %s", self._info.name, self._info.version, self._info.url)
         return self._info
@@ -149,82 +202,42 @@ class PlexSource:
             raise RuntimeError("PlexSource.connect() must be called first")
         return self._info
 
-    def _query(self, key: str, headers: dict[str, str] | None = None) -> Element:
-        """One request through plexapi, with errors translated; returns the XML root."""
-        from plexapi.exceptions import BadRequest, NotFound, Unauthorized
-
-        if self._server is None:
-            raise RuntimeError("PlexSource.connect() must be called first")
-        try:
-            data = self._server.query(key, headers=headers)
-        except Unauthorized:
-            raise self._auth_error() from None
-        except requests.Timeout as exc:
-            raise PlexPageError(f"Plex timed out on {key}: {self._redact(reason(exc))}") from None
-        except requests.ConnectionError as exc:
-            raise self._unreachable(exc) from None
-        except requests.RequestException as exc:  # body cut off mid-transfer and the like
-            raise PlexPageError(f"Plex request {key} failed: {self._redact(reason(exc))}") from None
-        except (BadRequest, NotFound) as exc:
-            raise PlexPageError(f"Plex answered {self._redact(reason(exc))}") from None
-        except ParseError as exc:
-            raise PlexPageError(f"Plex sent malformed XML for {key}: {exc}") from None
-        if data is None:
-            raise PlexPageError(f"Plex sent an empty answer for {key}")
-        return data
-
     # --------------------------------------------------------------- plan
     def plan(self) -> ListingPlan:
-        """Choose the sections, read their sizes and cut them into pages."""
-        from plexapi.exceptions import BadRequest, Unauthorized
+        """Choose the sections, read their sizes and cut them into pages.
 
-        if self._server is None:
+        A failed answer raises :class:`PlexPageError`, for the caller to retry
+        (the load retries the plan like a page).
+        """
+        if self._info is None:
             self.connect()
-        assert self._server is not None
-        try:
-            sections = [s for s in self._server.library.sections() if s.type in ("movie", "show")]
-        except Unauthorized:
-            raise self._auth_error() from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise self._unreachable(exc) from None
-        except (BadRequest, ParseError) as exc:
-            raise PlexUnreachableError(
-                f"Plex at {mask_url(self.settings.url)} failed to list its libraries: {self._redact(reason(exc))}"
-            ) from None
-        chosen = self._choose(sections)
-        try:
-            return self._plan_sections(chosen)
-        except PlexPageError as exc:
-            # Without the sizes there is no plan: nothing to retry page by page.
-            raise PlexUnreachableError(
-                f"Plex at {mask_url(self.settings.url)} failed while sizing the libraries: {exc}"
-            ) from None
+        sections = [s for s in parse_sections(self._get("/library/sections")) if s.type in ("movie", "show")]
+        return self._plan_sections(self._choose(sections))
 
-    def _plan_sections(self, chosen: list) -> ListingPlan:  # type: ignore[type-arg]
+    def _plan_sections(self, chosen: list[PlexSection]) -> ListingPlan:
         plans: list[SectionPlan] = []
         pages: list[PageRequest] = []
         size = self.settings.chunk_size
         for section in chosen:
             movie = section.type == "movie"
             type_id = _TYPE_MOVIE if movie else _TYPE_EPISODE
-            root = self._query(
+            key = (
                 f"/library/sections/{section.key}/all?type={type_id}&includeCollections=0"
                 "&X-Plex-Container-Start=0&X-Plex-Container-Size=0"
             )
-            total = parse_int(root.get("totalSize"))
+            total = parse_int(self._get(key).get("totalSize"))
             if total is None:
-                raise PlexUnreachableError(
-                    f"Plex at {mask_url(self.settings.url)} did not report the size of library "
-                    f"{section.title!r} (no totalSize); cannot page through it safely"
+                raise self._page_error(
+                    key, f"no totalSize: the size of library {section.title!r} is unknown, so it cannot be paged safely"
                 )
-            plans.append(SectionPlan(str(section.key), section.title, "movie" if movie else "show", total))
+            plans.append(SectionPlan(section.key, section.title, "movie" if movie else "show", total))
             kind: PageKind = "movie" if movie else "episode"
             pages.extend(
-                PageRequest(str(section.key), section.title, kind, start, min(size, total - start))
+                PageRequest(section.key, section.title, kind, start, min(size, total - start))
                 for start in range(0, total, size)
             )
             if not movie:
-                self._load_shows(str(section.key))
+                self._load_shows(section.key)
         plan = ListingPlan(self.server_info, tuple(plans), tuple(pages))
         log.info(
             "Plex plan: %d items in %s, %d pages of up to %d",
@@ -235,7 +248,7 @@ class PlexSource:
         )
         return plan
 
-    def _choose(self, sections: list) -> list:  # type: ignore[type-arg]
+    def _choose(self, sections: list[PlexSection]) -> list[PlexSection]:
         if not self.settings.libraries:
             return sections
         by_title = {s.title: s for s in sections}
@@ -258,7 +271,7 @@ class PlexSource:
         size = self.settings.chunk_size
         start = 0
         while True:
-            root = self._query(
+            root = self._get(
                 f"/library/sections/{section_key}/all?type={_TYPE_SHOW}&includeGuids=1",
                 headers={"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)},
             )
@@ -284,7 +297,7 @@ class PlexSource:
         if missing:
             # A show added after plan(): rare, so one extra request is fine.
             try:
-                root: Iterable[Element] = self._query(f"/library/metadata/{','.join(missing)}")
+                root: Iterable[Element] = self._get(f"/library/metadata/{','.join(missing)}")
             except PlexPageError as exc:
                 # The show is gone too (deleted mid-run): its episodes still
                 # flow, just without the show's TMDb id.
@@ -305,7 +318,7 @@ class PlexSource:
         case of episodes of a show added after :meth:`plan`)."""
         type_id = _TYPE_MOVIE if page.kind == "movie" else _TYPE_EPISODE
         key = f"/library/sections/{page.section_key}/all?type={type_id}&includeGuids=1"
-        root = self._query(
+        root = self._get(
             key, headers={"X-Plex-Container-Start": str(page.start), "X-Plex-Container-Size": str(page.size)}
         )
         elements = [el for el in root if el.tag == "Video" and el.get("type") == page.kind]

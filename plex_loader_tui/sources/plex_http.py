@@ -1,14 +1,21 @@
-"""Talking HTTP to Plex: where the server is, and a session that retries what a retry can fix."""
+"""Talking HTTP to Plex: where the server is, and a session that retries what a retry can fix.
+
+The session retries refused connections, 429 and 5xx, with backoff. It does
+not retry a request that timed out waiting for its answer: a server that
+stalls once stalls again, and the load retries the page as a whole (a few
+times, then gives up on it), so one stalled page costs a few timeouts, not
+a few times a few.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ..config.settings import default_of
@@ -20,6 +27,10 @@ from ..secrets import mask, mask_url
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Longest ``Retry-After`` we obey; a server asking for an hour is broken.
 _MAX_RETRY_AFTER = 60.0
+#: The body cap of a Plex answer: a floor, plus this much per item a page may hold.
+#: A listing's item is 1-4 KiB of XML; 32 KiB leaves room for long summaries and casts.
+_BODY_FLOOR = 1024 * 1024
+_BODY_PER_ITEM = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +39,10 @@ class PlexSettings:
 
     ``libraries`` names the sections to load (all movie and show sections when
     empty); ``chunk_size`` is the page size; ``retries`` bounds the HTTP-level
-    retries of each request (429/5xx/connection errors) and ``timeout`` is the
-    per-request timeout in seconds.
+    retries of each request (429/5xx/connection errors) and ``timeout`` is how
+    long, in seconds, to wait for an answer or for more of its body.
+    ``max_body_bytes`` caps the body of any one answer (by default 1 MiB plus
+    32 KiB per item of a page: about 7 MiB for pages of 200).
     """
 
     url: str
@@ -38,6 +51,7 @@ class PlexSettings:
     chunk_size: int = default_of("ingest_batch_size")
     timeout: float = default_of("plex_timeout")
     retries: int = 4
+    max_body_bytes: int | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -49,11 +63,21 @@ class PlexSettings:
             raise ConfigError(f"plex timeout: expected a positive number of seconds, got {self.timeout!r}")
         if not isinstance(self.retries, int) or self.retries < 0:
             raise ConfigError(f"plex retries: expected a whole number >= 0, got {self.retries!r}")
+        if self.max_body_bytes is not None and self.max_body_bytes < 1:
+            raise ConfigError(f"plex body cap: expected a positive number of bytes, got {self.max_body_bytes!r}")
+
+    @property
+    def body_cap(self) -> int:
+        """The most bytes read from one answer."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return _BODY_FLOOR + self.chunk_size * _BODY_PER_ITEM
 
     def __repr__(self) -> str:
         return (
             f"PlexSettings(url={mask_url(self.url)!r}, token={mask(self.token)!r}, libraries={self.libraries!r}, "
-            f"chunk_size={self.chunk_size}, timeout={self.timeout}, retries={self.retries})"
+            f"chunk_size={self.chunk_size}, timeout={self.timeout}, retries={self.retries}, "
+            f"max_body_bytes={self.max_body_bytes})"
         )
 
     __str__ = __repr__
@@ -64,8 +88,12 @@ RetryHook = Callable[[str], None]
 
 
 class _Retry(Retry):
-    """urllib3 ``Retry`` that caps ``Retry-After`` and tells ``on_retry`` about each retry.
+    """urllib3 ``Retry`` that caps ``Retry-After``, leaves timed-out requests to the caller,
+    and tells ``on_retry`` about each retry.
 
+    A capped ``Retry-After`` keeps a bad header from stalling a worker. A read
+    timeout is raised at once, as urllib3 does with retries off: the load
+    retries the page, so retrying here too would multiply the waiting.
     urllib3 calls :meth:`increment` after every failed attempt; it raises once
     the retries are spent, so a call that returns is a retry about to happen.
     """
@@ -77,15 +105,19 @@ class _Retry(Retry):
         retry.on_retry = self.on_retry  # urllib3 copies only its own fields
         return retry
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
+    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, _MAX_RETRY_AFTER)
+
+    def increment(  # type: ignore[no-untyped-def]
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
+        if isinstance(error, ReadTimeoutError):
+            raise error.with_traceback(_stacktrace)
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         if self.on_retry is not None:
             self.on_retry(_retry_reason(response, error))
         return retry
-
-    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, _MAX_RETRY_AFTER)
 
 
 def _retry_reason(response, error: Exception | None) -> str:  # type: ignore[no-untyped-def]
@@ -106,11 +138,11 @@ def build_session(
     """A ``requests`` session that retries 429/5xx and connection errors with backoff.
 
     Waits grow as ``backoff_factor * 2**n`` seconds (capped at 8 s, with
-    jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry the
-    final response is handed to plexapi, which turns its status into an
-    exception we translate. Loopback URLs ignore proxy variables: a corporate
-    ``HTTP_PROXY`` must not swallow requests to 127.0.0.1. ``on_retry`` is told
-    about every retry as it happens (from the thread making the request).
+    jitter); ``Retry-After`` is honoured (capped at a minute). After the last
+    retry the final response is returned, for the source to describe. A read
+    timeout is not retried (see :class:`_Retry`). Loopback URLs ignore proxy
+    variables: a corporate ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
+    ``on_retry`` is told about every retry as it happens (from the thread making the request).
     """
     session = requests.Session()
     if is_loopback(settings.url):
@@ -135,12 +167,3 @@ def build_session(
     session.mount("https://", adapter)
     return session
 
-
-def reason(exc: BaseException) -> str:
-    """A one-line reason for an exception, without urllib3's nested noise."""
-    text = str(exc).replace("\n", " ").strip() or type(exc).__name__
-    # requests wraps urllib3's MaxRetryError: keep the innermost cause.
-    match = re.search(r"\(Caused by (\w+\(.*\))\)\s*$", text)
-    if match:
-        text = match.group(1)
-    return text[:300]

@@ -1,4 +1,4 @@
-"""Plex listing XML to our shapes: items, and the external ids in their guids."""
+"""Plex XML to our shapes: the answer's ``MediaContainer``, sections, items, and the ids in their guids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from ..models import Person, SourceItem
 from ..ports import PageRequest
@@ -15,6 +15,52 @@ log = logging.getLogger(__name__)
 
 _IMDB_RE = re.compile(r"^tt\d+$")
 _DIGITS_RE = re.compile(r"^\d+$")
+#: Characters XML 1.0 forbids even as references; a server that does not filter
+#: them sends an invalid document, which Plex clients read with them left out.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class NotPlexAnswer(ValueError):
+    """A 200 whose body is not a Plex ``MediaContainer`` (HTML, JSON, cut-off XML); says why, never quotes it."""
+
+
+def parse_container(body: bytes) -> Element:
+    """The ``MediaContainer`` root of a Plex answer, or :class:`NotPlexAnswer`.
+
+    Control characters XML forbids are dropped before a second try, as Plex
+    clients do; what stays (markup, C1 controls, line breaks) is data.
+    """
+    try:
+        root = fromstring(body)
+    except ParseError as exc:
+        cleaned = _NOT_XML.sub(b"", body)
+        try:
+            root = fromstring(cleaned) if cleaned != body else None
+        except ParseError:
+            root = None
+        if root is None:
+            raise NotPlexAnswer(f"not XML ({exc})") from None
+    if root.tag != "MediaContainer":
+        raise NotPlexAnswer(f"XML with no MediaContainer (its root is {root.tag[:40]!r})")
+    return root
+
+
+@dataclass(frozen=True, slots=True)
+class PlexSection:
+    """One library section of a server (``/library/sections``)."""
+
+    key: str
+    type: str
+    title: str
+
+
+def parse_sections(root: Element) -> list[PlexSection]:
+    """The sections a ``/library/sections`` answer lists."""
+    return [
+        PlexSection(key, el.get("type") or "", el.get("title") or "")
+        for el in root
+        if el.tag == "Directory" and (key := el.get("key"))
+    ]
 
 
 @dataclass(frozen=True, slots=True)
