@@ -108,10 +108,14 @@ class EnrichError:
 
     The item still flows on (without that service's data); the error is kept
     so that it is visible in the summary and the item can be retried.
+    ``message`` is the full line (the URL asked, what came back); ``reason``
+    the short phrase in it that is the same for every item failed the same
+    way (``"body over 2 MB"``, ``"answered 503"``), to group failures by.
     """
 
     service: Literal["tmdb", "imdb"]
     message: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plex_loader_tui.demo.library import DemoEpisode, DemoLibrary, DemoMovie
+from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.demo.source_items import episode_source_item, movie_source_item
 from plex_loader_tui.enrich import (
@@ -34,9 +33,9 @@ from plex_loader_tui.models import EnrichedItem, Person, SourceItem
 from plex_loader_tui.pipeline.errors import FatalError
 from plex_loader_tui.secrets import mask
 
-TMDB_KEY = "demo-tmdb-key-0123456789"
+from enrich_support import TMDB_KEY, FirstN, episodes_of_show, modern_movies, settings_for, show_with
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
@@ -48,60 +47,6 @@ def library() -> DemoLibrary:
 def server(library: DemoLibrary) -> Iterator[DemoServer]:
     with DemoServer(library, tmdb_api_key=TMDB_KEY) as demo:
         yield demo
-
-
-def settings_for(server: DemoServer, **overrides: object) -> EnrichSettings:
-    """Fast test settings: tiny backoff, rates that do not get in the way."""
-    base: dict[str, object] = dict(
-        tmdb_api_key=TMDB_KEY,
-        tmdb_base_url=server.tmdb_url,
-        imdb_base_url=server.imdb_url,
-        tmdb_rate=1000.0,
-        imdb_rate=1000.0,
-        timeout=5.0,
-        attempts=4,
-        backoff_initial=0.01,
-        backoff_max=0.05,
-    )
-    base.update(overrides)
-    return EnrichSettings(**base)  # type: ignore[arg-type]
-
-
-def modern_movies(library: DemoLibrary) -> list[DemoMovie]:
-    """Movies with both ids visible that TMDb and IMDb both know."""
-    return [
-        m
-        for m in library.movies()
-        if m.guids and m.tmdb_id not in library.tmdb_missing and m.imdb_id not in library.imdb_missing
-    ]
-
-
-def episodes_of_show(library: DemoLibrary, show_key: int) -> list[DemoEpisode]:
-    return [e for e in library.episodes() if e.show_key == show_key]
-
-
-def show_with(library: DemoLibrary, *, modern: bool, min_episodes: int) -> int:
-    for show in library.shows():
-        if bool(show.guids) != modern or show.tmdb_id in library.tmdb_missing:
-            continue
-        if len(episodes_of_show(library, show.rating_key)) >= min_episodes:
-            return show.rating_key
-    raise AssertionError("the demo library has no such show")
-
-
-class FirstN:
-    """A demo ``fail_paths`` matcher that matches the first ``n`` requests, then none."""
-
-    def __init__(self, n: int) -> None:
-        self.left = n
-        self.lock = threading.Lock()
-
-    def __call__(self, target: str) -> bool:
-        with self.lock:
-            if self.left > 0:
-                self.left -= 1
-                return True
-            return False
 
 
 # ----------------------------------------------------------------------------- fields

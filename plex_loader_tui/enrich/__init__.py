@@ -2,11 +2,14 @@
 
 The stage function is :meth:`Enricher.enrich`; see :mod:`.stage` for how
 requests are batched, :mod:`.ratelimit` for the shared adaptive limiter and
-:mod:`.cache` for the persistent response cache.
+:mod:`.cache` for the persistent response cache, :mod:`.shapes` for what
+an answer must hold and :mod:`.circuit` for pausing a service that asked
+for a long ``Retry-After``.
 """
 
 from .cache import ResponseCache, request_key
-from .errors import ServiceError, TmdbAuthError, TransientServiceError
+from .circuit import ServicePause
+from .errors import InvalidAnswer, ServiceError, ServicePaused, TmdbAuthError, TransientServiceError
 from .ratelimit import RateLimiter, RateLimiterState
 from .settings import EnrichSettings, default_cache_path
 from .stage import Enricher, EnrichStats
@@ -15,10 +18,13 @@ __all__ = [
     "EnrichSettings",
     "EnrichStats",
     "Enricher",
+    "InvalidAnswer",
     "RateLimiter",
     "RateLimiterState",
     "ResponseCache",
     "ServiceError",
+    "ServicePause",
+    "ServicePaused",
     "TmdbAuthError",
     "TransientServiceError",
     "default_cache_path",

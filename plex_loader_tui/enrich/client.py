@@ -6,11 +6,17 @@ service. Every attempt takes a token from the service's shared
 into the types of :mod:`plex_loader_tui.enrich.errors` and the transient
 ones retried with tenacity. The API key never leaves this module in clear
 text: URLs in logs and messages are built without it.
+
+Bodies are streamed and read up to a limit (``max_body_bytes``), and a 200
+must pass the caller's shape check (:mod:`.shapes`). A 429 with a
+``Retry-After`` longer than ``max_retry_after`` opens the service's
+:class:`~.circuit.Circuit` rather than sleeping through it.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -25,17 +31,24 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from plex_loader_tui.secrets import mask, mask_in_text, redact
 
 from ..net import is_loopback
+from .bodies import ERROR_BODY_BYTES, read_capped, size_text
+from .circuit import Circuit, short_duration
 from .errors import (
+    BodyTooLarge,
+    InvalidAnswer,
     MalformedResponse,
     RateLimited,
     RequestRejected,
     ServerError,
+    ServicePaused,
     ServiceTimeout,
     ServiceUnreachable,
     TmdbAuthError,
     TransientServiceError,
+    WrongShape,
 )
 from .ratelimit import RateLimiter
+from .shapes import ShapeCheck
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +152,7 @@ class ServiceClient:
         backoff_initial: float,
         backoff_max: float,
         max_retry_after: float,
+        max_body_bytes: int,
         api_key: str | None = None,
         bearer: bool = False,
         on_retry: RetryHook | None = None,
@@ -154,6 +168,8 @@ class ServiceClient:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
+        self.max_body_bytes = max_body_bytes
+        self.circuit = Circuit(service)
         self.counters = ServiceCounters()
         self._api_key = api_key
         self._bearer = bearer
@@ -171,14 +187,20 @@ class ServiceClient:
 
     # -- retry policy ------------------------------------------------------------------
 
-    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+    async def get_json(
+        self, path: str, params: Mapping[str, Any] | None = None, *, shape: ShapeCheck | None = None
+    ) -> tuple[int, Any]:
         """GET ``base_url + path``; return ``(200, body)`` or ``(404, None)``.
 
         Raises :class:`TmdbAuthError` on a TMDb 401, :class:`RequestRejected`
-        on another 4xx, and the last :class:`TransientServiceError` once the
-        retries are spent (``attempts`` for failures, plus up to
-        ``rate_limit_retries`` for 429s, which wait on the rate limiter).
+        on another 4xx, :class:`InvalidAnswer` for a 200 over the size limit
+        or failing ``shape``, :class:`ServicePaused` while the service's
+        circuit is open (without sending anything), and the last
+        :class:`TransientServiceError` once the retries are spent
+        (``attempts`` for failures, plus up to ``rate_limit_retries`` for
+        429s, which wait on the rate limiter).
         """
+        self._refuse_while_paused()
         failures = 0
         throttles = 0
 
@@ -228,15 +250,24 @@ class ServiceClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(path, params)
-        except TransientServiceError:
+                    return await self._attempt(path, params, shape)
+        except (TransientServiceError, InvalidAnswer):
             self.counters.failures += 1
             raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     # -- one attempt ---------------------------------------------------------------------
 
-    async def _attempt(self, path: str, params: Mapping[str, Any] | None) -> tuple[int, Any]:
+    def _refuse_while_paused(self) -> None:
+        pause = self.circuit.pause()
+        if pause is not None:
+            reason = self.circuit.reason
+            left = short_duration(pause.resumes_in)
+            raise ServicePaused(self.service, f"{self.label} lookups are paused for {left} more: {reason}", reason)
+
+    async def _attempt(
+        self, path: str, params: Mapping[str, Any] | None, shape: ShapeCheck | None
+    ) -> tuple[int, Any]:
         query: dict[str, Any] = dict(params or {})
         headers = {"Accept": "application/json"}
         if self._api_key:
@@ -246,10 +277,16 @@ class ServiceClient:
                 query["api_key"] = self._api_key
         shown = self.display_url(path, params)
         sent_at = await self.limiter.acquire()
+        # The circuit may have opened while this request waited for its token.
+        self._refuse_while_paused()
         self.counters.requests += 1
         logger.debug("%s GET %s", self.label, shown)
         try:
-            response = await self.http.get(f"{self.base_url}{path}", params=query, headers=headers)
+            async with self.http.stream("GET", f"{self.base_url}{path}", params=query, headers=headers) as response:
+                status = response.status_code
+                limit = self.max_body_bytes if status == 200 else ERROR_BODY_BYTES
+                content, complete = await read_capped(response, limit)
+                retry_after_header = response.headers.get("Retry-After")
         except httpx.TimeoutException as exc:
             raise ServiceTimeout(
                 self.service, f"{self.label} did not answer in time at {shown} ({type(exc).__name__})"
@@ -259,55 +296,79 @@ class ServiceClient:
                 self.service,
                 f"cannot reach {self.label} at {shown}: {self._clean(str(exc)) or type(exc).__name__}",
             ) from None
-        status = response.status_code
+        except httpx.DecodingError:
+            raise MalformedResponse(
+                self.service, f"{self.label} sent a body that cannot be decoded at {shown}", "body cannot be decoded"
+            ) from None
         if status == 200:
-            try:
-                data = response.json()
-            except ValueError:
-                raise MalformedResponse(
-                    self.service, f"{self.label} sent a body that is not JSON at {shown}"
-                ) from None
-            if not isinstance(data, dict):
-                raise MalformedResponse(
-                    self.service, f"{self.label} sent {type(data).__name__} instead of a JSON object at {shown}"
-                )
-            return 200, data
+            if not complete:
+                reason = f"body over {size_text(self.max_body_bytes)}"
+                raise BodyTooLarge(self.service, f"{self.label} sent a {reason} at {shown}: stopped reading", reason)
+            return 200, self._json_object(content, shown, shape)
         if status == 404:
             return 404, None
-        detail = self._detail(response)
+        detail = self._detail(content)
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None and retry_after > self.max_retry_after:
-                logger.warning(
-                    "%s asked to wait %.0f s (Retry-After); waiting %.0f s instead",
-                    self.label,
-                    retry_after,
-                    self.max_retry_after,
-                )
-                retry_after = self.max_retry_after
+            retry_after = parse_retry_after(retry_after_header)
             self.counters.rate_limited += 1
+            if retry_after is not None and retry_after > self.max_retry_after:
+                self._pause(retry_after)
+                reason = self.circuit.reason
+                raise ServicePaused(self.service, f"{self.label} {reason}: 429 at {shown}{detail}", reason)
             self.limiter.on_rate_limited(sent_at, retry_after)
             raise RateLimited(self.service, f"{self.label} rate limited the request (429) at {shown}{detail}", retry_after)
         if status >= 500:
-            raise ServerError(self.service, f"{self.label} answered {status} at {shown}{detail}")
+            raise ServerError(self.service, f"{self.label} answered {status} at {shown}{detail}", f"answered {status}")
         if status == 401 and self.service == "tmdb":
             raise TmdbAuthError(
                 f"TMDb refused the API key {mask(self._api_key) or '(none)'} (401 at {shown}){detail}: "
                 "check --tmdb-api-key / TMDB_API_KEY (a v3 API key or a v4 read access token "
                 "from https://www.themoviedb.org/settings/api)"
             )
-        raise RequestRejected(self.service, f"{self.label} refused the request ({status}) at {shown}{detail}")
+        raise RequestRejected(
+            self.service, f"{self.label} refused the request ({status}) at {shown}{detail}", f"refused ({status})"
+        )
 
-    def _detail(self, response: httpx.Response) -> str:
+    def _pause(self, retry_after: float) -> None:
+        """Open the circuit: lookups fail fast until ``retry_after`` has passed."""
+        if self.circuit.open(retry_after):
+            logger.warning(
+                "%s asked to wait %.0f s (Retry-After), more than the %.0f s waited: its lookups are paused "
+                "until then, and the items go on without %s data and are kept for retry-failed",
+                self.label,
+                retry_after,
+                self.max_retry_after,
+                self.label,
+            )
+
+    def _json_object(self, content: bytes, shown: str, shape: ShapeCheck | None) -> dict[str, Any]:
+        """The 200's body as a JSON object that passes ``shape``."""
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise MalformedResponse(
+                self.service, f"{self.label} sent a body that is not JSON at {shown}", "body is not JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise MalformedResponse(
+                self.service, f"{self.label} sent {type(data).__name__} instead of a JSON object at {shown}"
+            )
+        problem = shape(data) if shape is not None else None
+        if problem is not None:
+            raise WrongShape(self.service, f"{self.label} sent an {problem} at {shown}", problem)
+        return data
+
+    def _detail(self, content: bytes) -> str:
         """TMDb-style ``status_message`` (or a short body) for an error message."""
         message = ""
         try:
-            body = response.json()
+            body = json.loads(content)
         except ValueError:
             body = None
+        text = content.decode("utf-8", "replace").strip()
         if isinstance(body, dict):
             message = str(body.get("status_message") or body.get("message") or body.get("error") or "")
-        elif response.text:
-            message = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+        elif text:
+            message = text.splitlines()[0][:200]
         message = self._clean(message)
         return f": {message}" if message else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from .cache import request_key
@@ -10,6 +9,7 @@ from .client import ServiceClient
 from .errors import ServiceError
 from .lookups import CachedLookups, Lookup, Slot, cached_body, chunks
 from .mapping import imdb_title_info
+from .shapes import imdb_titles
 
 #: imdbapi.dev answers at most 5 ids per ``titles:batchGet``.
 IMDB_BATCH_MAX = 5
@@ -28,7 +28,7 @@ class ImdbLookups:
         lookup = await self._titles(ids)
         for index, tt in wanted:
             if tt in lookup.failed:
-                slots[index].fail("imdb", lookup.failed[tt])
+                slots[index].fail(lookup.failed[tt])
             elif lookup.found.get(tt) is not None:
                 slots[index].imdb = imdb_title_info(lookup.found[tt])
 
@@ -44,16 +44,16 @@ class ImdbLookups:
                 missing.append(tt)
         for chunk in chunks(missing, IMDB_BATCH_MAX):
             try:
-                status, body = await self.client.get_json("/titles:batchGet", {"titleIds": list(chunk)})
+                status, body = await self.client.get_json(
+                    "/titles:batchGet", {"titleIds": list(chunk)}, shape=imdb_titles
+                )
             except ServiceError as exc:
-                lookup.failed.update((tt, str(exc)) for tt in chunk)
+                lookup.failed.update((tt, exc) for tt in chunk)
                 continue
             titles: dict[str, Any] = {}
             if status == 200:
-                entries = body.get("titles")
-                for title in entries if isinstance(entries, list) else []:
-                    if isinstance(title, Mapping) and isinstance(title.get("id"), str):
-                        titles[title["id"]] = title
+                # imdb_titles checked the shape: a list of titles, each with its id.
+                titles = {title["id"]: title for title in body.get("titles", [])}
             # Ids IMDb leaves out are unknown to it: cache that too.
             await self.cache.store([(keys[tt], 200 if tt in titles else 404, titles.get(tt)) for tt in chunk])
             lookup.found.update((tt, titles.get(tt)) for tt in chunk)

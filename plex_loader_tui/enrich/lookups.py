@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from plex_loader_tui.models import ImdbInfo, TmdbInfo
+from plex_loader_tui.models import EnrichError, ImdbInfo, TmdbInfo
 
 from .cache import CachedResponse, ResponseCache
+from .errors import ServiceError
 
 
 @dataclass(slots=True)
@@ -18,10 +19,12 @@ class Slot:
     tmdb: TmdbInfo | None = None
     imdb: ImdbInfo | None = None
     imdb_id_from_tmdb: str | None = None
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, EnrichError] = field(default_factory=dict)
 
-    def fail(self, service: str, message: str) -> None:
-        self.errors.setdefault(service, message)
+    def fail(self, error: ServiceError) -> None:
+        """Record the first failure of ``error.service`` for this item, with its reason."""
+        if error.service not in self.errors:
+            self.errors[error.service] = EnrichError(error.service, str(error), error.reason)  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)
@@ -29,7 +32,7 @@ class Lookup:
     """Answers of one pass: found bodies (None = not found) and failures, by id."""
 
     found: dict[Any, Any] = field(default_factory=dict)
-    failed: dict[Any, str] = field(default_factory=dict)
+    failed: dict[Any, ServiceError] = field(default_factory=dict)
 
 
 def chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

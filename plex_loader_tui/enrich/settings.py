@@ -25,6 +25,12 @@ DEFAULT_TIMEOUT: float = default_of("http_timeout")
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_CACHE_TTL: float = default_of("cache_ttl_days") * SECONDS_PER_DAY
 CACHE_FILE_NAME = "http-cache.sqlite3"
+#: The largest TMDb/IMDb answer read (a real one is tens of KB): reading stops
+#: there and the lookup fails, like curl's ``--max-filesize``.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+#: The longest ``Retry-After`` waited for; a longer one pauses the service
+#: (its lookups fail fast until then) instead of holding the stage.
+MAX_RETRY_AFTER = 120.0
 
 
 def default_cache_path(data_dir: Path) -> Path:
@@ -46,7 +52,13 @@ class EnrichSettings:
     backoff and jitter between ``backoff_initial`` and ``backoff_max``
     seconds. A 429 does not use up those attempts: it slows the service's
     rate limiter down and is retried up to ``rate_limit_retries`` more times,
-    after the server's ``Retry-After`` (capped at ``max_retry_after``).
+    after the server's ``Retry-After``. A ``Retry-After`` longer than
+    ``max_retry_after`` pauses the service instead: its lookups fail at once
+    as "rate-limited, retry later" until that time has passed.
+
+    Answers: a body longer than ``max_body_bytes`` is not read past the
+    limit, and a body that is not the JSON a lookup asked for fails the lookup
+    (not retried: the same request gets the same answer).
     """
 
     tmdb_api_key: str | None = None
@@ -62,7 +74,8 @@ class EnrichSettings:
     rate_limit_retries: int = 20
     backoff_initial: float = 0.5
     backoff_max: float = 10.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = MAX_RETRY_AFTER
+    max_body_bytes: int = MAX_BODY_BYTES
     cache_path: Path | None = None
     cache_ttl: float = DEFAULT_CACHE_TTL
     #: TMDb ``language`` parameter (None: TMDb's default, en-US).
@@ -89,7 +102,13 @@ class EnrichSettings:
             raise ConfigError(f"backoff_initial: must be >= 0, got {self.backoff_initial!r}")
         if self.cache_ttl < 0:
             raise ConfigError(f"cache_ttl: must be >= 0 seconds, got {self.cache_ttl!r}")
-        for name, low in (("attempts", 1), ("rate_limit_retries", 0), ("max_connections", 1), ("cast_limit", 0)):
+        for name, low in (
+            ("attempts", 1),
+            ("rate_limit_retries", 0),
+            ("max_connections", 1),
+            ("cast_limit", 0),
+            ("max_body_bytes", 1),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name}: must be an integer >= {low}, got {value!r}")

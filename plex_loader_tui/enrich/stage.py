@@ -30,15 +30,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from plex_loader_tui.models import (
-    EnrichedItem,
-    EnrichError,
-    SourceItem,
-)
+from plex_loader_tui.models import EnrichedItem, SourceItem
 from plex_loader_tui.pipeline import FatalError, StageStatus
 from plex_loader_tui.secrets import mask
 
 from .cache import ResponseCache
+from .circuit import ServicePause
 from .client import RetryHook, Service, ServiceClient, build_http_client
 from .imdb import ImdbLookups
 from .lookups import CachedLookups, Slot
@@ -146,6 +143,7 @@ class Enricher:
             backoff_initial=s.backoff_initial,
             backoff_max=s.backoff_max,
             max_retry_after=s.max_retry_after,
+            max_body_bytes=s.max_body_bytes,
             api_key=s.tmdb_api_key if is_tmdb else None,
             bearer=is_tmdb and s.tmdb_uses_bearer,
             on_retry=self._on_retry,
@@ -193,27 +191,39 @@ class Enricher:
         """The state of each service's rate limiter."""
         return {name: limiter.state() for name, limiter in self.limiters.items()}
 
-    def status(self) -> str | None:
-        """A short note for the dashboard while a rate limit holds the stage back.
+    def pauses(self) -> list[ServicePause]:
+        """The services paused by a long ``Retry-After`` right now (their lookups fail fast)."""
+        clients = [c for c in (self.tmdb, self.imdb) if c is not None]
+        return [p for c in clients if (p := c.circuit.pause()) is not None]
 
-        ``"rate-limited (tmdb)"`` while a service's 429s have slowed or paused
-        its limiter; ``"pacing (tmdb 40/s)"`` while requests wait for the
-        configured rate; otherwise None.
+    def status(self) -> str | None:
+        """A short note for the dashboard while a service holds the stage back.
+
+        ``"tmdb paused: Retry-After 1h"`` while a long ``Retry-After`` has
+        paused a service (see :meth:`pauses`); ``"rate-limited (tmdb)"``
+        while a service's 429s have slowed or paused its limiter;
+        ``"pacing (tmdb 40/s)"`` while requests wait for the configured rate;
+        otherwise None. Notes of different kinds are joined with ``"; "``.
         """
-        limited = [name for name, lim in self.limiters.items() if lim.throttled]
+        pauses = self.pauses()
+        paused = {p.service for p in pauses}
+        notes = [p.note for p in pauses]
+        limited = [name for name, lim in self.limiters.items() if lim.throttled and name not in paused]
         if limited:
-            return f"rate-limited ({', '.join(limited)})"
-        pacing = [f"{name} {lim.rate:g}/s" for name, lim in self.limiters.items() if lim.waiting]
-        if pacing:
-            return f"pacing ({', '.join(pacing)})"
-        return None
+            notes.append(f"rate-limited ({', '.join(limited)})")
+        elif not notes:
+            pacing = [f"{name} {lim.rate:g}/s" for name, lim in self.limiters.items() if lim.waiting]
+            if pacing:
+                notes.append(f"pacing ({', '.join(pacing)})")
+        return "; ".join(notes) or None
 
     def stage_status(self) -> StageStatus | None:
-        """The stage's status for the engine: rate limited (typed) plus :meth:`status`'s note."""
+        """The stage's status for the engine: rate limited or paused (typed) plus :meth:`status`'s note."""
         note = self.status()
         if note is None:
             return None
-        return StageStatus(rate_limited=any(lim.throttled for lim in self.limiters.values()), detail=note)
+        held = bool(self.pauses()) or any(lim.throttled for lim in self.limiters.values())
+        return StageStatus(rate_limited=held, detail=note)
 
     # -- the stage function -------------------------------------------------------------
 
@@ -250,7 +260,7 @@ class Enricher:
             await self._imdb.run(late, slots)
         out: list[EnrichedItem] = []
         for item, slot in zip(batch, slots, strict=True):
-            errors = tuple(EnrichError(service, message) for service, message in slot.errors.items())  # type: ignore[arg-type]
+            errors = tuple(slot.errors.values())
             out.append(EnrichedItem(source=item, tmdb=slot.tmdb, imdb=slot.imdb, errors=errors))
             self._items += 1
             self._items_tmdb += slot.tmdb is not None

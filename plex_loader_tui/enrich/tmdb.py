@@ -19,6 +19,7 @@ from .client import ServiceClient
 from .errors import ServiceError
 from .lookups import CachedLookups, Slot, cached_body
 from .mapping import tmdb_episode_info, tmdb_imdb_id, tmdb_movie_info
+from .shapes import tmdb_movie, tmdb_show
 
 #: TMDb accepts at most 20 ``append_to_response`` entries.
 TMDB_APPEND_MAX = 20
@@ -69,10 +70,10 @@ class TmdbLookups:
                     body = cached_body(cached[keys[mid]])
                 else:
                     try:
-                        status, body = await self.client.get_json(f"/movie/{mid}", params)
+                        status, body = await self.client.get_json(f"/movie/{mid}", params, shape=tmdb_movie)
                     except ServiceError as exc:
                         for i in indexes:
-                            slots[i].fail("tmdb", str(exc))
+                            slots[i].fail(exc)
                         continue
                     stored.append((keys[mid], status, body))
                 if body is None:
@@ -102,9 +103,9 @@ class TmdbLookups:
         cached = await self.cache.cached([show_key, *ep_keys.values()])
         show: Any = cached_body(cached[show_key]) if show_key in cached else None
         have_show = show_key in cached
-        show_error: str | None = None
+        show_error: ServiceError | None = None
         found: dict[tuple[int, int], Any] = {}
-        failed: dict[tuple[int, int], str] = {}
+        failed: dict[tuple[int, int], ServiceError] = {}
         for pair, key in ep_keys.items():
             if key in cached:
                 found[pair] = cached_body(cached[key])
@@ -124,10 +125,10 @@ class TmdbLookups:
                     appends.insert(0, "credits")
                 try:
                     status, body = await self.client.get_json(
-                        f"/tv/{show_id}", {"append_to_response": ",".join(appends), **language}
+                        f"/tv/{show_id}", {"append_to_response": ",".join(appends), **language}, shape=tmdb_show
                     )
                 except ServiceError as exc:
-                    failed.update((pair, str(exc)) for pair in chunk)
+                    failed.update((pair, exc) for pair in chunk)
                     continue
                 if status == 404 or body is None:
                     show, have_show = None, True
@@ -149,22 +150,22 @@ class TmdbLookups:
             if not have_show and any(found.get(pair) is not None for pair in episodes):
                 # The episodes came from the cache but the show's details did not.
                 try:
-                    status, show = await self.client.get_json(f"/tv/{show_id}", show_params)
+                    status, show = await self.client.get_json(f"/tv/{show_id}", show_params, shape=tmdb_show)
                     stored.append((show_key, status, show))
                 except ServiceError as exc:
-                    show, show_error = None, str(exc)
+                    show, show_error = None, exc
         finally:
             await self.cache.store(stored)
         for pair, indexes in episodes.items():
             for i in indexes:
                 if pair in failed:
-                    slots[i].fail("tmdb", failed[pair])
+                    slots[i].fail(failed[pair])
                     continue
                 episode = found.get(pair)
                 if episode is None:
                     continue  # unknown to TMDb: not an error
-                if show_error:
-                    slots[i].fail("tmdb", show_error)
+                if show_error is not None:
+                    slots[i].fail(show_error)
                 slots[i].tmdb = tmdb_episode_info(
                     episode, show, tmdb_id=batch[i].tmdb_id or "", cast_limit=self.cast_limit
                 )
