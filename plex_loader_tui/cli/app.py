@@ -18,7 +18,7 @@ from plex_loader_tui.errors import ConfigError, FatalError
 from plex_loader_tui.exit_codes import ExitCode
 
 from .logs import _remove_handlers, configure_logging, unresolved_log_settings
-from .parser import PROG, UsageError, build_parser
+from .parser import PROG, UsageError, parse_command_line
 from .redaction import known_secrets, print_error
 from .signals import Terminated, sigterm_raises
 
@@ -38,7 +38,7 @@ def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | No
     try:
         with sigterm_raises():
             try:
-                args = build_parser().parse_args(argv)
+                args = parse_command_line(argv)
             except UsageError as exc:
                 print_error(f"{exc} (see {PROG} --help)", secrets)
                 return ExitCode.USAGE
