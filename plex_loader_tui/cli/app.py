@@ -21,6 +21,7 @@ from .logs import _remove_handlers, configure_logging, unresolved_log_settings
 from .parser import PROG, UsageError, parse_command_line
 from .redaction import known_secrets, print_error
 from .signals import Terminated, sigterm_raises
+from .terminal import headless_without_terminal
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,9 @@ class _Dispatch:
 
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
+        config, why = headless_without_terminal(config)
+        if why is not None:
+            print(f"{PROG}: {why}", file=sys.stderr, flush=True)
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")
         logger.debug("effective config: %s", config.masked())
