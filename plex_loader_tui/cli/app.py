@@ -96,10 +96,10 @@ class _Dispatch:
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
         config, why = headless_without_terminal(config)
-        if why is not None:
-            print(f"{PROG}: {why}", file=sys.stderr, flush=True)
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")
+        if why is not None:  # after the log file is known good: a bad one is the only line
+            print(f"{PROG}: {why}", file=sys.stderr, flush=True)
         logger.debug("effective config: %s", config.masked())
         return self._guard(lambda: run_load(config))
 

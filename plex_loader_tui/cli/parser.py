@@ -15,7 +15,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from plex_loader_tui.config import APP_NAME, GROUPS, SECRET_SETTINGS, SETTINGS_BY_NAME, settings_in_group
+from plex_loader_tui.config import (
+    APP_NAME,
+    DEMO_COLLECTION,
+    GROUPS,
+    SECRET_SETTINGS,
+    SETTINGS_BY_NAME,
+    settings_in_group,
+)
 from plex_loader_tui.exit_codes import EXIT_CODE_TABLE
 
 PROG = APP_NAME
@@ -176,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
                             epilog=EPILOG, formatter_class=_HelpFormatter)
     search.add_argument("query", metavar="QUERY", help="what to look for, in plain words")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="number of hits (default: 10)")
-    _add_groups(search, _SEARCH_GROUPS, _COMMON_RUN + _COMMON_OUTPUT)
+    _add_groups(search, _SEARCH_GROUPS, ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
+    for action in search._actions:
+        if action.dest == "demo" and action.option_strings == ["--demo"]:
+            action.help = f"search the collection a --demo load writes ({DEMO_COLLECTION}) unless --collection names one"
 
     _add_demo_server(sub)
     _add_profiles(sub)

@@ -24,6 +24,7 @@ from .run_config import (
 )
 from .settings import (
     APP_NAME,
+    DEMO_COLLECTION,
     EXCLUSIONS,
     GROUPS,
     SECRET_SETTINGS,
@@ -39,6 +40,7 @@ from .settings import (
 __all__ = [
     "APP_NAME",
     "DEFAULT_ORIGIN",
+    "DEMO_COLLECTION",
     "DEFAULT_STAGES",
     "EXCLUSIONS",
     "GROUPS",

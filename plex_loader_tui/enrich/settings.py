@@ -25,11 +25,13 @@ DEFAULT_TIMEOUT: float = default_of("http_timeout")
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_CACHE_TTL: float = default_of("cache_ttl_days") * SECONDS_PER_DAY
 CACHE_FILE_NAME = "http-cache.sqlite3"
+#: The demo's own cache: its synthetic answers are keyed by ids that real titles have too.
+DEMO_CACHE_FILE_NAME = "http-cache-demo.sqlite3"
 
 
-def default_cache_path(data_dir: Path) -> Path:
+def default_cache_path(data_dir: Path, *, demo: bool = False) -> Path:
     """Where the TMDb/IMDb response cache lives: beside the load state in ``data_dir``."""
-    return Path(data_dir) / CACHE_FILE_NAME
+    return Path(data_dir) / (DEMO_CACHE_FILE_NAME if demo else CACHE_FILE_NAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +123,12 @@ class EnrichSettings:
     def from_config(cls, config: RunConfig, *, cache_path: Path | None = None) -> EnrichSettings:
         """Settings from a resolved :class:`~plex_loader_tui.config.RunConfig`.
 
-        The cache goes beside the load state (``config.data_dir``) unless
-        ``cache_path`` says otherwise; ``cache_ttl_days = 0`` turns it off.
+        The cache goes beside the load state (``config.data_dir``; a demo load
+        keeps its own) unless ``cache_path`` says otherwise; ``cache_ttl_days = 0``
+        turns it off.
         """
         ttl = float(config.cache_ttl_days) * SECONDS_PER_DAY
-        path = cache_path if cache_path is not None else default_cache_path(config.data_dir)
+        path = cache_path if cache_path is not None else default_cache_path(config.data_dir, demo=config.demo)
         return cls(
             tmdb_api_key=config.tmdb_api_key,
             tmdb_base_url=config.tmdb_base_url,
