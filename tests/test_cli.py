@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from plex_loader_tui.cli import build_parser, configure_logging
-from plex_loader_tui.config import DEFAULT_STAGES, ProfileStore
+from plex_loader_tui.config import DEFAULT_STAGES, DEMO_COLLECTION, ProfileStore
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.main import main
 
@@ -152,6 +152,19 @@ def test_search_prints_display_titles_with_show_and_episode(env, tmp_path, capsy
                           "--qdrant-path", str(qdrant)], env, capsys)
     assert code == 0, err
     assert "Harbor Lights — S02E04 — Fog Bank (2017)" in out.splitlines()[1], out
+    # The slow part is announced (once, on stderr), so the wait is not a silent one.
+    assert err == (f"searching 'media-items' at {qdrant}: loading the embedding models "
+                   "(BAAI/bge-small-en-v1.5 + Qdrant/bm25)…\n"), err
+
+
+def test_search_demo_searches_the_demo_collection(env, capsys):
+    code, out, err = run(["search", "--demo", "a heist"], env, capsys)
+    assert code == 3 and out == "", err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"searching '{DEMO_COLLECTION}' at "), err
+    assert lines[1].startswith(f"plex-loader-tui: error: collection '{DEMO_COLLECTION}' does not exist"), err
+    code, _, err = run(["search", "a heist"], env, capsys)
+    assert code == 3 and f"run a load first (a --demo load writes {DEMO_COLLECTION}: search it with --demo)" in err
 
 
 def run_module(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
