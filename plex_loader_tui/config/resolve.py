@@ -29,7 +29,6 @@ from .flags import split_given
 from .profiles import SECRET_ENV_KEYS, ProfileNotFound, ProfileStore
 from .run_config import Layer, Provenance, RunConfig, StageConfig
 from .settings import (
-    DEMO_COLLECTION,
     EXCLUSIONS,
     SELECTION_SETTINGS,
     SETTINGS,
@@ -104,18 +103,6 @@ class _Stack:
         self.drop(exclusion.first if loser is first else exclusion.second)
 
 
-def _demo_collection(stack: _Stack) -> None:
-    """A demo load writes its own collection, unless the user named one (flag, env or profile).
-
-    Decided on every resolution, both ways: loading a profile in the dashboard
-    can turn the demo on or off, and a collection nobody named follows it.
-    """
-    if stack.top["collection"].provenance.layer is not Layer.DEFAULT:
-        return
-    default = SETTINGS_BY_NAME["collection"].default
-    stack.top["collection"] = Given(DEMO_COLLECTION if stack.top["demo"].value else default, Provenance.default())
-
-
 def _check(spec: Setting, given: Given) -> None:
     problem = spec.problem(given.value)
     if problem:
@@ -134,7 +121,6 @@ def _layered_config(base: Layered, layers: Sequence[Layered], *, command: str | 
             stack.put(name, given, rank)
     for exclusion in EXCLUSIONS:
         stack.settle(exclusion)
-    _demo_collection(stack)
     if command == "retry-failed":
         stack.put("retry_failed", Given(True, Provenance.flag("retry-failed")), len(layers) + 1)
 
