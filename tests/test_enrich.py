@@ -317,7 +317,7 @@ async def test_persistent_failure_is_recorded_on_the_item_and_the_batch_goes_on(
     assert bad.imdb is not None  # the other service still answered
     [error] = bad.errors
     assert error.service == "tmdb"
-    assert "TMDb answered 503" in error.message and f"/movie/{broken.tmdb_id}" in error.message
+    assert "TMDb answered HTTP 503" in error.message and f"/movie/{broken.tmdb_id}" in error.message
     assert TMDB_KEY not in error.message
     assert server.count("tmdb", f"/movie/{broken.tmdb_id}") == 3  # the attempts, then given up
     assert all(o.tmdb is not None and o.errors == () for i, o in enumerate(out) if i != 1)

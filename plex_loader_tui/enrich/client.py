@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from plex_loader_tui.answers import describe_answer
 from plex_loader_tui.secrets import mask, mask_in_text, redact
 
 from ..net import is_loopback
@@ -255,7 +256,7 @@ class ServiceClient:
                 data = response.json()
             except ValueError:
                 raise MalformedResponse(
-                    self.service, f"{self.label} sent a body that is not JSON at {shown}"
+                    self.service, f"{self.label} sent a body that is not JSON at {shown}: {self._answer(response)}"
                 ) from None
             if not isinstance(data, dict):
                 raise MalformedResponse(
@@ -264,7 +265,7 @@ class ServiceClient:
             return 200, data
         if status == 404:
             return 404, None
-        detail = self._detail(response)
+        answer = self._answer(response)
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self.max_retry_after:
@@ -277,27 +278,21 @@ class ServiceClient:
                 retry_after = self.max_retry_after
             self.counters.rate_limited += 1
             self.limiter.on_rate_limited(sent_at, retry_after)
-            raise RateLimited(self.service, f"{self.label} rate limited the request (429) at {shown}{detail}", retry_after)
+            raise RateLimited(self.service, f"{self.label} rate limited the request at {shown}: {answer}", retry_after)
         if status >= 500:
-            raise ServerError(self.service, f"{self.label} answered {status} at {shown}{detail}")
+            raise ServerError(self.service, f"{self.label} answered {answer} at {shown}")
         if status == 401 and self.service == "tmdb":
             raise TmdbAuthError(
-                f"TMDb refused the API key {mask(self._api_key) or '(none)'} (401 at {shown}){detail}: "
+                f"TMDb refused the API key {mask(self._api_key) or '(none)'} at {shown} ({answer}): "
                 "check --tmdb-api-key / TMDB_API_KEY (a v3 API key or a v4 read access token "
                 "from https://www.themoviedb.org/settings/api)"
             )
-        raise RequestRejected(self.service, f"{self.label} refused the request ({status}) at {shown}{detail}")
+        raise RequestRejected(self.service, f"{self.label} refused the request at {shown}: {answer}")
 
-    def _detail(self, response: httpx.Response) -> str:
-        """TMDb-style ``status_message`` (or a short body) for an error message."""
-        message = ""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            message = str(body.get("status_message") or body.get("message") or body.get("error") or "")
-        elif response.text:
-            message = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-        message = self._clean(message)
-        return f": {message}" if message else ""
+    def _answer(self, response: httpx.Response) -> str:
+        """What came back, for a message: status, content type, size, and a short message if there is one.
+
+        An HTML error page (a proxy's, a CDN's) is described, never quoted.
+        """
+        return self._clean(describe_answer(response.status_code, response.headers.get("Content-Type"),
+                                           response.content))

@@ -33,8 +33,9 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from ..answers import describe_answer
 from ..config.settings import default_of
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
@@ -68,6 +69,10 @@ class CollectionMissingError(FatalError):
 
 class QdrantTransientError(Exception):
     """A Qdrant call failed in a way a retry may fix (timeout, 5xx, 429, reset)."""
+
+
+class QdrantRejectedError(Exception):
+    """Qdrant (or a proxy in front of it) refused a request (a 4xx): a data error, not retried."""
 
 
 #: Exception types the engine's retry policy should treat as transient for this stage.
@@ -168,6 +173,10 @@ class QdrantSink:
         return f"Qdrant at {s.url}{key}"
 
     def _clean(self, exc: BaseException) -> str:
+        """One line about ``exc``; an HTTP answer is described (status, type, size), never pasted."""
+        if isinstance(exc, UnexpectedResponse):
+            answer = describe_answer(exc.status_code, exc.headers.get("content-type"), exc.content)
+            return redact(f"Qdrant answered {answer}", [self.settings.api_key])
         return redact(f"{type(exc).__name__}: {exc}", [self.settings.api_key])
 
     def connect(self) -> None:
@@ -243,6 +252,8 @@ class QdrantSink:
             )
         if unreachable or status in _TRANSIENT_STATUS or grpc_code == "RESOURCE_EXHAUSTED":
             return QdrantTransientError(f"{where}: {self._clean(exc)}")
+        if isinstance(exc, UnexpectedResponse):
+            return QdrantRejectedError(f"{where}: {self._clean(exc)}")
         return exc
 
     @contextlib.contextmanager

@@ -36,7 +36,7 @@ from ..errors import FatalError
 from ..models import SourceItem
 from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 from ..secrets import mask, mask_url, redact
-from .plex_http import PlexSettings, build_session, reason
+from .plex_http import PlexSettings, UnexpectedAnswer, build_session, reason
 from .plex_xml import parse_external_ids, parse_int, parse_item
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,10 @@ class PlexSource:
             "Check the URL and that the server is running."
         )
 
+    def _unless_refused(self, answer: UnexpectedAnswer, error: Exception) -> Exception:
+        """``error``, or the token error when the answer was a 401."""
+        return self._auth_error() if answer.status == 401 else error
+
     # ------------------------------------------------------------ connect
     def connect(self) -> ServerInfo:
         """Open the server (``GET /``) and return who answered."""
@@ -122,6 +126,11 @@ class PlexSource:
             server = PlexServer(url, self.settings.token, session=self._session, timeout=self.settings.timeout)
         except Unauthorized:
             raise self._auth_error() from None
+        except UnexpectedAnswer as exc:
+            raise self._unless_refused(exc, PlexUnreachableError(
+                f"The server at {mask_url(url)} did not answer like a Plex server: it sent {exc}. "
+                "Check the URL (and the port, usually 32400)."
+            )) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise self._unreachable(exc) from None
         except (BadRequest, NotFound, ParseError, AttributeError) as exc:
@@ -156,6 +165,8 @@ class PlexSource:
             data = self._server.query(key, headers=headers)
         except Unauthorized:
             raise self._auth_error() from None
+        except UnexpectedAnswer as exc:
+            raise self._unless_refused(exc, PlexPageError(f"Plex answered {key} with {exc}")) from None
         except requests.Timeout as exc:
             raise PlexPageError(f"Plex timed out on {key}: {self._redact(reason(exc))}") from None
         except requests.ConnectionError as exc:
@@ -182,6 +193,10 @@ class PlexSource:
             sections = [s for s in self._server.library.sections() if s.type in ("movie", "show")]
         except Unauthorized:
             raise self._auth_error() from None
+        except UnexpectedAnswer as exc:
+            raise self._unless_refused(exc, PlexUnreachableError(
+                f"Plex at {mask_url(self.settings.url)} failed to list its libraries: it sent {exc}"
+            )) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise self._unreachable(exc) from None
         except (BadRequest, ParseError) as exc:

@@ -10,6 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ..answers import describe_answer, media_type
 from ..config.settings import default_of
 from ..errors import ConfigError
 from ..net import is_loopback
@@ -58,6 +59,31 @@ class PlexSettings:
     __str__ = __repr__
 
 
+class UnexpectedAnswer(Exception):
+    """The server at the Plex URL answered with an error status or with something that is not XML.
+
+    Raised by the session itself (a response hook), before plexapi would put the
+    whole body (a proxy's HTML error page, say) into its exception's message.
+    ``str()`` says what came back: status, content type, size.
+    """
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+
+
+def refuse_unexpected_answers(response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
+    """Response hook: let Plex XML (and redirects, empty answers) through; raise for the rest."""
+    status = response.status_code
+    if 300 <= status < 400:  # requests follows redirects after the hooks ran
+        return response
+    content_type = response.headers.get("Content-Type")
+    kind = media_type(content_type)
+    if status in (200, 201, 204) and (not kind or "xml" in kind or not response.content):
+        return response
+    raise UnexpectedAnswer(status, describe_answer(status, content_type, response.content))
+
+
 class _Retry(Retry):
     """urllib3 ``Retry`` that caps ``Retry-After`` so a bad header cannot stall a worker."""
 
@@ -70,9 +96,9 @@ def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor
     """A ``requests`` session that retries 429/5xx and connection errors with backoff.
 
     Waits grow as ``backoff_factor * 2**n`` seconds (capped at 8 s, with
-    jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry the
-    final response is handed to plexapi, which turns its status into an
-    exception we translate. Loopback URLs ignore proxy variables: a corporate
+    jitter); ``Retry-After`` is honoured (capped at a minute). After the last retry an
+    error status, or an answer that is not XML, raises :class:`UnexpectedAnswer`
+    (which describes the answer instead of quoting it). Loopback URLs ignore proxy variables: a corporate
     ``HTTP_PROXY`` must not swallow requests to 127.0.0.1.
     """
     session = requests.Session()
@@ -95,6 +121,7 @@ def build_session(settings: PlexSettings, *, pool_size: int = 32, backoff_factor
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    session.hooks["response"].append(refuse_unexpected_answers)
     return session
 
 

@@ -8,7 +8,6 @@ with control characters removed and secrets masked.
 from __future__ import annotations
 
 import pprint
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,22 +19,19 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..answers import printable
 from ..models import LoadItem
 from ..ports import PageRequest
 from ..search import SearchHit
 from ..secrets import mask_in_text
 
-#: Terminal escape sequences (CSI, OSC, two-byte), then any other C0/C1 control but
-#: newline and tab: none of them is ever sent to the terminal.
-_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Longest text shown for one unit of work (a stray huge value must not freeze the dialog).
 MAX_DETAIL_CHARS = 4000
 
 
 def clean(text: str) -> str:
     """``text`` without control characters and with secrets masked."""
-    return mask_in_text(_CONTROL.sub("", _ESCAPE.sub("", text)))
+    return mask_in_text(printable(text))
 
 
 def work_text(item: Any) -> str:

@@ -34,6 +34,7 @@ STATE_LABELS: dict[str, str] = {
     "pausing": "‖ pausing…",
     "rate-limited": "⚠ rate limited",
     "done": "✓ done",
+    "stopped": "✗ stopped",
 }
 #: States that mean "this stage is waiting on something" (drawn as a warning).
 WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"})
@@ -118,6 +119,17 @@ class OverallPanel(Vertical):
         self.set_class(snapshot.failed > 0, "-has-failures")
         self.border_subtitle = note
 
+    def show_failed(self, reason: str) -> None:
+        """A fatal error ended the run: the bar stops, and the panel says so (with the last figures kept)."""
+        bar = self.query_one("#overall-bar", ProgressBar)
+        if bar.total is None:  # still "waiting for the total": nothing is coming any more
+            bar.update(total=1, progress=0)
+        stats = self.query_one("#overall-stats", Static)
+        if not str(stats.content):
+            stats.update(Text.assemble(("failed", "bold reverse"), " before any item was loaded"))
+        self.set_class(True, "-has-failures")
+        self.border_subtitle = f"✗ failed: {fmt.one_line(reason, 100)}"
+
 
 class StagePanel(Vertical, can_focus=True):
     """One stage: queue against capacity, workers, batch size, rate, latency, errors.
@@ -172,6 +184,11 @@ class StagePanel(Vertical, can_focus=True):
             Text.assemble("workers ", (f"–/{workers}", "bold"), "  batch ", (str(batch_size), "bold")),
             layout=False,
         )
+
+    def show_stopped(self) -> None:
+        """A fatal error ended the run: a stage that had not finished says it stopped."""
+        if self._shown is None or self._shown[0].state != "done":
+            self.query_one(".stage-state", Static).update(STATE_LABELS["stopped"], layout=False)
 
     def show(self, stage: StageSnapshot, bottleneck: bool) -> None:
         # Unchanged since the last poll (an idle or finished stage): skip the redraw.
