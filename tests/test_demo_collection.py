@@ -53,6 +53,18 @@ def test_a_demo_load_writes_the_demo_collection_unless_one_is_named(tmp_path: Pa
     assert profiled.collection == "from-profile"
 
 
+def test_a_config_built_directly_or_changed_follows_the_demo_too(tmp_path: Path) -> None:
+    import dataclasses
+
+    from plex_loader_tui.config import RunConfig
+
+    demo = RunConfig(demo=True, data_dir=tmp_path)
+    assert demo.collection == DEMO_COLLECTION
+    assert dataclasses.replace(demo, demo=False).collection == REAL_COLLECTION
+    assert dataclasses.replace(demo, demo=False, collection="films").collection == "films"
+    assert demo.with_stage("embed", workers=2).collection == DEMO_COLLECTION
+
+
 def test_the_demo_collection_is_declared_only_in_the_settings_table() -> None:
     package = Path(__file__).resolve().parents[1] / "plex_loader_tui"
     def holders(literal: str) -> list[str]:
