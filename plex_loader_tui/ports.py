@@ -59,6 +59,11 @@ class PageRequest:
         return f"{self.section_title} items {self.start}–{self.start + self.size - 1}"
 
     @property
+    def description(self) -> str:
+        """The page in full, for an error's details: ``section 1 "Movies", items 200–399``."""
+        return f'section {self.section_key} "{self.section_title}", items {self.start}–{self.start + self.size - 1}'
+
+    @property
     def weight(self) -> int:
         """How many library items this page stands for."""
         return self.size

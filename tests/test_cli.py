@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from plex_loader_tui.cli import build_parser, configure_logging
-from plex_loader_tui.config import DEFAULT_STAGES, ProfileStore
+from plex_loader_tui.config import DEFAULT_STAGES, DEMO_COLLECTION, ProfileStore
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.main import main
 
@@ -53,7 +53,15 @@ USAGE_ERRORS = [
     (["--demo", "--qdrant-url", "localhost:6333"], {}, "--qdrant-url: is not a valid URL"),
     (["--profile", "ghost"], {}, "--profile: no profile named 'ghost'"),
     (["--no-ui"], {}, "--plex-url / PLEX_URL: not set"),
-    (["--demo", "--bogus-flag"], {}, "unrecognized arguments: --bogus-flag"),
+    (["--demo", "--bogus-flag"], {}, "unknown option --bogus-flag (see"),
+    # a mistyped option is named as an option, with the one meant, before its value is misread
+    (["--plex-urll", "http://x"], {}, "unknown option --plex-urll: did you mean --plex-url? (see"),
+    (["--plex-url=http://x", "--demo-item=3"], {}, "unknown option --demo-item: did you mean --demo-items?"),
+    (["retry-failed", "--enrich-worker", "2"], {}, "unknown option --enrich-worker: did you mean --enrich-workers?"),
+    # abbreviations of long options are not taken for the option they prefix
+    (["--embed-worker", "3"], {}, "unknown option --embed-worker: did you mean --embed-workers?"),
+    (["--no-u"], {}, "unknown option --no-u: did you mean --no-ui?"),
+    (["profiles", "save", "p", "--embed-worker", "2"], {}, "unknown option --embed-worker: did you mean --embed-workers?"),
     (["--demo", "--embed-workers"], {}, "argument --embed-workers: expected one argument"),
     (["search", "q", "--limit", "0"], {}, "--limit: must be between 1 and 1000, got 0"),
     (["demo-server", "--error-rate", "2"], {}, "--error-rate: must be between 0 and 1, got 2"),
@@ -64,7 +72,8 @@ USAGE_ERRORS = [
     (["profiles", "save", "p", "--reset-state"], {}, "--reset-state: cannot be saved in a profile"),
     (["profiles", "save", "p", "--embed-workers", "99"], {}, "--embed-workers: must be between 1 and 64"),
     (["profiles"], {}, "the following arguments are required: ACTION"),
-    (["serch", "x"], {}, "argument COMMAND: invalid choice: 'serch'"),
+    (["serch", "x"], {}, "unknown command 'serch': did you mean search?"),
+    (["profiles", "sho", "x"], {}, "unknown action 'sho': did you mean show?"),
     (["--demo", "--log-file", "/proc/no/such/dir/x.log"], {}, "--log-file: cannot write /proc/no/such/dir/x.log"),
     (["profiles", "save", "p", "--collection", "x", "--config-dir", "/proc/nope"], {},
      "cannot save the profile to /proc/nope/profiles/p.toml: No such file or directory (at /proc/nope)"),
@@ -143,6 +152,19 @@ def test_search_prints_display_titles_with_show_and_episode(env, tmp_path, capsy
                           "--qdrant-path", str(qdrant)], env, capsys)
     assert code == 0, err
     assert "Harbor Lights — S02E04 — Fog Bank (2017)" in out.splitlines()[1], out
+    # The slow part is announced (once, on stderr), so the wait is not a silent one.
+    assert err == (f"searching 'media-items' at {qdrant}: loading the embedding models "
+                   "(BAAI/bge-small-en-v1.5 + Qdrant/bm25)…\n"), err
+
+
+def test_search_demo_searches_the_demo_collection(env, capsys):
+    code, out, err = run(["search", "--demo", "a heist"], env, capsys)
+    assert code == 3 and out == "", err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"searching '{DEMO_COLLECTION}' at "), err
+    assert lines[1].startswith(f"plex-loader-tui: error: collection '{DEMO_COLLECTION}' does not exist"), err
+    code, _, err = run(["search", "a heist"], env, capsys)
+    assert code == 3 and f"run a load first (a --demo load writes {DEMO_COLLECTION}: search it with --demo)" in err
 
 
 def run_module(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

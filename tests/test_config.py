@@ -10,6 +10,7 @@ import pytest
 from plex_loader_tui.cli import build_parser
 from plex_loader_tui.config import (
     DEFAULT_STAGES,
+    DEMO_COLLECTION,
     SETTINGS,
     ProfileStore,
     RunConfig,
@@ -46,7 +47,7 @@ def resolve(argv: list[str], env: dict[str, str], store: ProfileStore | None = N
 PRECEDENCE = [
     # defaults only
     ("enrich_workers", {}, {}, [], DEFAULT_STAGES["enrich"].workers, "default"),
-    ("collection", {}, {}, [], "media-items", "default"),
+    ("collection", {}, {}, [], DEMO_COLLECTION, "default"),  # every row loads --demo
     # profile beats default
     ("enrich_workers", {"enrich_workers": 5}, {}, [], 5, "profile "),
     ("collection", {"collection": "from-profile"}, {}, [], "from-profile", "profile "),

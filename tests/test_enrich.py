@@ -262,7 +262,7 @@ async def test_persistent_failure_is_recorded_on_the_item_and_the_batch_goes_on(
     assert bad.imdb is not None  # the other service still answered
     [error] = bad.errors
     assert error.service == "tmdb"
-    assert "TMDb answered 503" in error.message and f"/movie/{broken.tmdb_id}" in error.message
+    assert "TMDb answered HTTP 503" in error.message and f"/movie/{broken.tmdb_id}" in error.message
     assert TMDB_KEY not in error.message
     assert server.count("tmdb", f"/movie/{broken.tmdb_id}") == 3  # the attempts, then given up
     assert all(o.tmdb is not None and o.errors == () for i, o in enumerate(out) if i != 1)
@@ -520,7 +520,11 @@ def test_settings_from_run_config(tmp_path: Path) -> None:
     )
     settings = EnrichSettings.from_config(config)
     assert settings.tmdb_rate == 12.0 and settings.cache_ttl == 2 * 86_400
-    assert settings.cache_path == tmp_path / "http-cache.sqlite3"
+    # A demo load keeps its own cache: its synthetic answers use ids real titles have too.
+    assert settings.cache_path == tmp_path / "http-cache-demo.sqlite3"
+    real = EnrichSettings.from_config(resolve_config({"plex_url": "http://plex.lan:32400", "data_dir": str(tmp_path)},
+                                                     environ={}))
+    assert real.cache_path == tmp_path / "http-cache.sqlite3"
     off = EnrichSettings.from_config(resolve_config({"demo": True, "cache_ttl_days": "0"}, environ={}))
     assert off.cache_path is None and not off.cache_enabled
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from plex_loader_tui.config import DEMO_COLLECTION, SETTINGS_BY_NAME
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 
@@ -38,6 +39,7 @@ WAIT_LIMIT = 180.0
 PLEX_TOKEN = "plexTOKEN-s3cr3t-0a1b2c3d4e"
 TMDB_KEY = "tmdbKEY-s3cr3t-9f8e7d6c5b"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+REAL_COLLECTION = SETTINGS_BY_NAME["collection"].default
 PROGRESS = re.compile(r"\| loaded (\d+) skipped (\d+) failed (\d+) \|")
 
 
@@ -127,14 +129,14 @@ def _state_point_ids(data_dir: Path) -> dict[str, set[str]]:
     return out
 
 
-def _qdrant_points(data_dir: Path, ids: set[str]) -> tuple[int, set[str]]:
-    """(points in the collection, which of ``ids`` it holds), opened after the child exited."""
+def _qdrant_points(data_dir: Path, ids: set[str], collection: str = REAL_COLLECTION) -> tuple[int, set[str]]:
+    """(points in ``collection``, which of ``ids`` it holds), opened after the child exited."""
     from qdrant_client import QdrantClient
 
     client = QdrantClient(path=str(data_dir / "qdrant"))
     try:
-        count = client.count("media-items", exact=True).count
-        found = {str(p.id) for p in client.retrieve("media-items", ids=sorted(ids))} if ids else set()
+        count = client.count(collection, exact=True).count
+        found = {str(p.id) for p in client.retrieve(collection, ids=sorted(ids))} if ids else set()
     finally:
         client.close()
     return count, found
@@ -175,7 +177,7 @@ def test_demo_load_then_rerun_skips_everything(tmp_path: Path) -> None:
     # INFO logs go to the log file, not between the progress lines.
     assert " INFO " not in err and " INFO " not in out
     assert "Plex plan: 60 items" in log_file.read_text(encoding="utf-8")
-    count, _ = _qdrant_points(data, set())
+    count, _ = _qdrant_points(data, set(), DEMO_COLLECTION)
     assert count == 60
 
     code, out, err = _run(args, _env(), tmp_path)
@@ -252,7 +254,7 @@ def test_second_signal_cancels_and_still_loses_nothing_reported_loaded(tmp_path:
     # but everything the state calls loaded is in the collection.
     state = _state_point_ids(data)
     assert len(state.get("loaded", ())) == result["counts"]["loaded"] > 0
-    count, found = _qdrant_points(data, state["loaded"])
+    count, found = _qdrant_points(data, state["loaded"], DEMO_COLLECTION)
     assert found == state["loaded"]
     assert count >= len(found)
     _assert_plain(child.stdout)

@@ -18,9 +18,10 @@ from plex_loader_tui.errors import ConfigError, FatalError
 from plex_loader_tui.exit_codes import ExitCode
 
 from .logs import _remove_handlers, configure_logging, unresolved_log_settings
-from .parser import PROG, UsageError, build_parser
+from .parser import PROG, UsageError, parse_command_line
 from .redaction import known_secrets, print_error
 from .signals import Terminated, sigterm_raises
+from .terminal import headless_without_terminal
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | No
     try:
         with sigterm_raises():
             try:
-                args = build_parser().parse_args(argv)
+                args = parse_command_line(argv)
             except UsageError as exc:
                 print_error(f"{exc} (see {PROG} --help)", secrets)
                 return ExitCode.USAGE
@@ -95,8 +96,11 @@ class _Dispatch:
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
+        config, why = headless_without_terminal(config)
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")
+        if why is not None:  # after the log file is known good: a bad one is the only line
+            print(f"{PROG}: {why}", file=sys.stderr, flush=True)
         logger.debug("effective config: %s", config.masked())
         return self._guard(lambda: run_load(config))
 

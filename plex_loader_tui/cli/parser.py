@@ -9,11 +9,20 @@ arguments.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from plex_loader_tui.config import APP_NAME, GROUPS, SECRET_SETTINGS, SETTINGS_BY_NAME, settings_in_group
+from plex_loader_tui.config import (
+    APP_NAME,
+    DEMO_COLLECTION,
+    GROUPS,
+    SECRET_SETTINGS,
+    SETTINGS_BY_NAME,
+    settings_in_group,
+)
 from plex_loader_tui.exit_codes import EXIT_CODE_TABLE
 
 PROG = APP_NAME
@@ -38,10 +47,75 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and do not exit the process."""
+    """An ArgumentParser whose errors are one line and do not exit the process.
+
+    Long options must be written out: an abbreviation (``--embed-worker``) is an
+    unknown option, not silently the option it happens to prefix.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+# argparse's own test for "this token is a negative number, not an option".
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def parse_command_line(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``; an unknown option is reported as such before anything else.
+
+    argparse sets an unknown option aside and goes on, so ``--plex-urll http://x``
+    would otherwise be reported as the URL being an invalid COMMAND.
+    """
+    parser = build_parser()
+    check_options(parser, argv)
+    return parser.parse_args(argv)
+
+
+def check_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Raise :class:`UsageError` for the first option no parser on the way knows.
+
+    Walks ``argv`` as argparse would: options before a subcommand belong to the
+    parser above it, options after it to the subcommand's parser.
+    """
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            return
+        if token.startswith("-") and token != "-" and not _NEGATIVE_NUMBER.match(token):
+            name = token.split("=", 1)[0]
+            action = parser._option_string_actions.get(name)
+            if action is None:
+                raise UsageError(_unknown_option(parser, name))
+            if action.nargs != 0 and "=" not in token:
+                next(tokens, None)  # its value, whatever it looks like
+            continue
+        sub = _subcommands(parser)
+        if sub is None:
+            continue  # a positional argument (search's QUERY, a profile NAME)
+        if token not in sub.choices:
+            close = difflib.get_close_matches(token, list(sub.choices), n=1, cutoff=0.6)
+            hint = f": did you mean {close[0]}?" if close else f" (commands: {', '.join(sub.choices)})"
+            raise UsageError(f"unknown {sub.metavar.lower() if sub.metavar else 'command'} {token!r}{hint}")
+        parser = sub.choices[token]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def _unknown_option(parser: argparse.ArgumentParser, name: str) -> str:
+    known = [o for o in parser._option_string_actions if o.startswith("--")]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    # An abbreviation is a prefix of what was meant, however short.
+    if not close and name.startswith("--"):
+        close = sorted(o for o in known if o.startswith(name))[:1]
+    hint = f": did you mean {close[0]}?" if close else ""
+    return f"unknown option {name}{hint}"
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -109,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
                             epilog=EPILOG, formatter_class=_HelpFormatter)
     search.add_argument("query", metavar="QUERY", help="what to look for, in plain words")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="number of hits (default: 10)")
-    _add_groups(search, _SEARCH_GROUPS, _COMMON_RUN + _COMMON_OUTPUT)
+    _add_groups(search, _SEARCH_GROUPS, ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
+    for action in search._actions:
+        if action.dest == "demo" and action.option_strings == ["--demo"]:
+            action.help = f"search the collection a --demo load writes ({DEMO_COLLECTION}) unless --collection names one"
 
     _add_demo_server(sub)
     _add_profiles(sub)

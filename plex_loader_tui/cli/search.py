@@ -21,6 +21,9 @@ def run_search(config: RunConfig, query: str, limit: int) -> int:
     # Imported here: it brings in fastembed and qdrant-client.
     from plex_loader_tui.load import search_collection
 
+    # Loading the models is the slow part (seconds): say so before, on stderr (stdout holds the hits).
+    print(f"searching {config.collection!r} at {config.qdrant_location}: loading the embedding models "
+          f"({config.dense_model} + {config.sparse_model})…", file=sys.stderr, flush=True)
     hits = search_collection(config, query, limit)
     if inspect.isawaitable(hits):
         hits = asyncio.run(hits)

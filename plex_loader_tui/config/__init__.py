@@ -26,6 +26,7 @@ from .run_config import (
 )
 from .settings import (
     APP_NAME,
+    DEMO_COLLECTION,
     EXCLUSIONS,
     GROUPS,
     SECRET_SETTINGS,
@@ -41,6 +42,7 @@ from .settings import (
 __all__ = [
     "APP_NAME",
     "DEFAULT_ORIGIN",
+    "DEMO_COLLECTION",
     "DEFAULT_STAGES",
     "EXCLUSIONS",
     "GROUPS",

@@ -24,6 +24,7 @@ from plex_loader_tui.stages import STAGE_NAMES
 
 from .declaration import STAGE_FIELDS
 from .settings import (
+    DEMO_COLLECTION,
     EXCLUSIONS,
     SECRET_SETTINGS,
     SETTINGS,
@@ -172,6 +173,7 @@ class RunConfig:
         # Freeze the mappings so a shared config cannot be changed behind the engine's back.
         object.__setattr__(self, "stages", MappingProxyType(dict(self.stages)))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
+        self._choose_demo_collection()
         missing = [s for s in STAGE_NAMES if s not in self.stages]
         unknown = [s for s in self.stages if s not in STAGE_NAMES]
         if missing or unknown:
@@ -189,6 +191,16 @@ class RunConfig:
                 raise ConfigError(
                     f"{self.origin(exclusion.first)} and {self.origin(exclusion.second)}: {exclusion.why}, not both"
                 )
+
+    def _choose_demo_collection(self) -> None:
+        """A demo load writes its own collection, unless one was named (flag, env, profile).
+
+        Decided on every construction, both ways (``--no-demo`` from a profile loaded
+        later, ``dataclasses.replace``), and only for a collection nobody named.
+        """
+        default = SETTINGS_BY_NAME["collection"].default
+        if not self.given("collection") and self.collection in (default, DEMO_COLLECTION):
+            object.__setattr__(self, "collection", DEMO_COLLECTION if self.demo else default)
 
     # -- where values came from ----------------------------------------------
 

@@ -45,6 +45,11 @@ MAX_QUEUE_SIZE = 100_000
 
 GROUPS: tuple[str, ...] = ("Source", "Enrichment", "Target", "Models", "Stages", "Run", "Output")
 
+# The collection a load writes when none is named, and the one a demo load writes:
+# synthetic titles must never land in a real library's collection (or its load state).
+_COLLECTION = "media-items"
+DEMO_COLLECTION = f"{_COLLECTION}-demo"
+
 
 def default_data_dir() -> Path:
     """The platformdirs data directory (state DB, embedded Qdrant); not created here."""
@@ -174,7 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
                   flags=("--qdrant-api-key",), env=("QDRANT_API_KEY",), metavar="KEY"),
     BoolSetting("qdrant_grpc", False, "Target", "talk to the Qdrant server over gRPC",
                 flags=("--qdrant-grpc",), neg_flags=("--no-qdrant-grpc",), env=("QDRANT_GRPC",)),
-    NameSetting("collection", "media-items", "Target", "Qdrant collection name",
+    NameSetting("collection", _COLLECTION, "Target",
+                f"Qdrant collection name (a --demo load writes {DEMO_COLLECTION} unless one is named)",
                 flags=("--collection",), env=("QDRANT_COLLECTION",), metavar="NAME"),
     # Models
     StrSetting("dense_model", "BAAI/bge-small-en-v1.5", "Models",

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from plex_loader_tui.answers import describe_answer
 from plex_loader_tui.secrets import mask, mask_in_text, redact
 
 from ..net import is_loopback
@@ -287,6 +288,7 @@ class ServiceClient:
                 limit = self.max_body_bytes if status == 200 else ERROR_BODY_BYTES
                 content, complete = await read_capped(response, limit)
                 retry_after_header = response.headers.get("Retry-After")
+                content_type = response.headers.get("Content-Type")
         except httpx.TimeoutException as exc:
             raise ServiceTimeout(
                 self.service, f"{self.label} did not answer in time at {shown} ({type(exc).__name__})"
@@ -307,26 +309,26 @@ class ServiceClient:
             return 200, self._json_object(content, shown, shape)
         if status == 404:
             return 404, None
-        detail = self._detail(content)
+        answer = self._describe(status, content_type, content)
         if status == 429:
             retry_after = parse_retry_after(retry_after_header)
             self.counters.rate_limited += 1
             if retry_after is not None and retry_after > self.max_retry_after:
                 self._pause(retry_after)
                 reason = self.circuit.reason
-                raise ServicePaused(self.service, f"{self.label} {reason}: 429 at {shown}{detail}", reason)
+                raise ServicePaused(self.service, f"{self.label} {reason}: 429 at {shown}", reason)
             self.limiter.on_rate_limited(sent_at, retry_after)
-            raise RateLimited(self.service, f"{self.label} rate limited the request (429) at {shown}{detail}", retry_after)
+            raise RateLimited(self.service, f"{self.label} rate limited the request at {shown}: {answer}", retry_after)
         if status >= 500:
-            raise ServerError(self.service, f"{self.label} answered {status} at {shown}{detail}", f"answered {status}")
+            raise ServerError(self.service, f"{self.label} answered {answer} at {shown}", f"answered {status}")
         if status == 401 and self.service == "tmdb":
             raise TmdbAuthError(
-                f"TMDb refused the API key {mask(self._api_key) or '(none)'} (401 at {shown}){detail}: "
+                f"TMDb refused the API key {mask(self._api_key) or '(none)'} at {shown} ({answer}): "
                 "check --tmdb-api-key / TMDB_API_KEY (a v3 API key or a v4 read access token "
                 "from https://www.themoviedb.org/settings/api)"
             )
         raise RequestRejected(
-            self.service, f"{self.label} refused the request ({status}) at {shown}{detail}", f"refused ({status})"
+            self.service, f"{self.label} refused the request at {shown}: {answer}", f"refused ({status})"
         )
 
     def _pause(self, retry_after: float) -> None:
@@ -358,17 +360,9 @@ class ServiceClient:
             raise WrongShape(self.service, f"{self.label} sent an {problem} at {shown}", problem)
         return data
 
-    def _detail(self, content: bytes) -> str:
-        """TMDb-style ``status_message`` (or a short body) for an error message."""
-        message = ""
-        try:
-            body = json.loads(content)
-        except ValueError:
-            body = None
-        text = content.decode("utf-8", "replace").strip()
-        if isinstance(body, dict):
-            message = str(body.get("status_message") or body.get("message") or body.get("error") or "")
-        elif text:
-            message = text.splitlines()[0][:200]
-        message = self._clean(message)
-        return f": {message}" if message else ""
+    def _describe(self, status: int, content_type: str | None, content: bytes) -> str:
+        """What came back, for a message: status, content type, size, and a short message if there is one.
+
+        An HTML error page (a proxy's, a CDN's) is described, never quoted.
+        """
+        return self._clean(describe_answer(status, content_type, content))

@@ -31,11 +31,13 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 #: The longest ``Retry-After`` waited for; a longer one pauses the service
 #: (its lookups fail fast until then) instead of holding the stage.
 MAX_RETRY_AFTER = 120.0
+#: The demo's own cache: its synthetic answers are keyed by ids that real titles have too.
+DEMO_CACHE_FILE_NAME = "http-cache-demo.sqlite3"
 
 
-def default_cache_path(data_dir: Path) -> Path:
+def default_cache_path(data_dir: Path, *, demo: bool = False) -> Path:
     """Where the TMDb/IMDb response cache lives: beside the load state in ``data_dir``."""
-    return Path(data_dir) / CACHE_FILE_NAME
+    return Path(data_dir) / (DEMO_CACHE_FILE_NAME if demo else CACHE_FILE_NAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +142,12 @@ class EnrichSettings:
     def from_config(cls, config: RunConfig, *, cache_path: Path | None = None) -> EnrichSettings:
         """Settings from a resolved :class:`~plex_loader_tui.config.RunConfig`.
 
-        The cache goes beside the load state (``config.data_dir``) unless
-        ``cache_path`` says otherwise; ``cache_ttl_days = 0`` turns it off.
+        The cache goes beside the load state (``config.data_dir``; a demo load
+        keeps its own) unless ``cache_path`` says otherwise; ``cache_ttl_days = 0``
+        turns it off.
         """
         ttl = float(config.cache_ttl_days) * SECONDS_PER_DAY
-        path = cache_path if cache_path is not None else default_cache_path(config.data_dir)
+        path = cache_path if cache_path is not None else default_cache_path(config.data_dir, demo=config.demo)
         return cls(
             tmdb_api_key=config.tmdb_api_key,
             tmdb_base_url=config.tmdb_base_url,

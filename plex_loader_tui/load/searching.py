@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ..config import RunConfig
+from ..config import DEMO_COLLECTION, RunConfig
 from . import wiring
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ class CollectionSearcher:
         sink.connect()
         try:
             if not sink.collection_exists():
+                hint = "" if self.config.demo else f" (a --demo load writes {DEMO_COLLECTION}: search it with --demo)"
                 raise CollectionMissingError(
-                    f"collection {self.config.collection!r} does not exist in {sink.location}: run a load first"
+                    f"collection {self.config.collection!r} does not exist in {sink.location}: run a load first{hint}"
                 )
             return search(sink, Embedder(self.models), query, limit)
         finally:

@@ -33,8 +33,9 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from ..answers import describe_answer
 from ..config.settings import default_of
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
@@ -45,6 +46,7 @@ from .qdrant_errors import (
     CollectionMismatchError,
     CollectionMissingError,
     QdrantAuthError,
+    QdrantRejectedError,
     QdrantStorageError,
     QdrantTransientError,
     QdrantUnavailableError,
@@ -166,6 +168,10 @@ class QdrantSink:
         return f"{self._where()} cannot write: {what} on the server's disk; free space there, then run the load again"
 
     def _clean(self, exc: BaseException) -> str:
+        """One line about ``exc``; an HTTP answer is described (status, type, size), never pasted."""
+        if isinstance(exc, UnexpectedResponse):
+            answer = describe_answer(exc.status_code, exc.headers.get("content-type"), exc.content)
+            return redact(f"Qdrant answered {answer}", [self.settings.api_key])
         return redact(f"{type(exc).__name__}: {exc}", [self.settings.api_key])
 
     def connect(self) -> None:
@@ -246,6 +252,8 @@ class QdrantSink:
             return QdrantStorageError(self._storage_message(storage))
         if unreachable or status in TRANSIENT_STATUS or code == "RESOURCE_EXHAUSTED":
             return QdrantTransientError(f"{where}: {self._clean(exc)}")
+        if isinstance(exc, UnexpectedResponse):
+            return QdrantRejectedError(f"{where}: {self._clean(exc)}")
         return exc
 
     @contextlib.contextmanager

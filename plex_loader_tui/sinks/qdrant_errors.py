@@ -36,6 +36,10 @@ class QdrantStorageError(FatalError):
     """Qdrant cannot write at all (disk full, read-only): every batch would fail the same way."""
 
 
+class QdrantRejectedError(Exception):
+    """Qdrant (or a proxy in front of it) refused a request (a 4xx): a data error, not retried."""
+
+
 class QdrantTransientError(Exception):
     """A Qdrant call failed in a way a retry may fix (timeout, 5xx, 429, reset)."""
 

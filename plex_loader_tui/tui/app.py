@@ -271,6 +271,11 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         self.fatal_message = message
         for bar in self.query(PhaseBar):
             bar.display = False
+        # What "Back to dashboard" shows: the run failed (the polls stop drawing over it).
+        for overall in self.query(OverallPanel):
+            overall.show_failed(message)
+        for panel in self.query(StagePanel):
+            panel.show_stopped()
         self.push_screen(FatalErrorScreen(message, title), self._fatal_answered)
 
     def _fatal_answered(self, quit_app: bool | None) -> None:
@@ -345,6 +350,8 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         return dataclasses.replace(stage, workers=planned.workers, batch_size=planned.batch_size), True
 
     def _poll(self, final: bool = False) -> None:
+        if self.fatal_message is not None and not final:
+            return  # the run failed: keep its last frame and the failure on screen
         try:
             self._refresh_from_session(final)
         except NoMatches:

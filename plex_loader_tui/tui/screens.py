@@ -9,7 +9,6 @@ without one.
 from __future__ import annotations
 
 import logging
-import pprint
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +28,7 @@ from ..pipeline.errors import DeadLetter
 from ..search import SearchHit
 from ..secrets import mask_in_text
 from . import format as fmt
+from .details import HitDetailScreen, work_text
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +171,8 @@ class ErrorDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         letter = self.letter
-        item = mask_in_text(pprint.pformat(letter.item, width=90, compact=True))
-        if len(item) > 4000:
-            item = item[:4000] + "\n…"
-        with Vertical(classes="dialog wide", id="error-detail") as box:
+        item = work_text(letter.item)
+        with VerticalScroll(classes="dialog wide", id="error-detail") as box:
             box.border_title = f"Failed in {letter.stage}"
             with dialog_body(focusable=True):
                 yield Static(
@@ -318,7 +316,7 @@ SearchFn = Callable[[str, int], Awaitable[Sequence[SearchHit]]]
 
 
 class SearchScreen(Screen[None]):
-    """Run a hybrid query against the collection and list the hits."""
+    """Run a hybrid query against the collection and list the hits; Enter on a hit shows it all."""
 
     BINDINGS = [
         Binding("escape", "back", "Dashboard", id="search.back", tooltip="Back to the dashboard"),
@@ -377,6 +375,13 @@ class SearchScreen(Screen[None]):
             table.add_row(str(rank), f"{hit.score:.3f}", hit.type, hit.display_title)
         noun = "hit" if len(hits) == 1 else "hits"
         self.query_one("#search-status", Static).update(f"{len(hits)} {noun} for {query!r}")
+
+    @on(DataTable.RowSelected, "#search-hits")
+    def _hit_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a hit: everything its point holds, in a dialog."""
+        event.stop()
+        if 0 <= event.cursor_row < len(self.hits):
+            self.app.push_screen(HitDetailScreen(self.hits[event.cursor_row]))
 
     @on(Worker.StateChanged)
     def _search_done(self, event: Worker.StateChanged) -> None:

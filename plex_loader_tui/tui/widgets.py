@@ -40,6 +40,7 @@ STATE_LABELS: dict[str, str] = {
     "drained": "■ drained",
     "cancelled": "✕ cancelled",
     "failed": "✕ failed",
+    "stopped": "✗ stopped",
 }
 #: States that mean "this stage is waiting on something" (drawn as a warning).
 WAITING_STATES = frozenset({"backpressure", "paused", "pausing", "rate-limited"})
@@ -150,6 +151,17 @@ class OverallPanel(Vertical):
         lines = fit.flow(self._groups, width)
         _update_fixed_box(self.query_one("#overall-figures", Static), fit.join_lines(lines), len(lines))
 
+    def show_failed(self, reason: str) -> None:
+        """A fatal error ended the run: the bar stops, and the panel says so (with the last figures kept)."""
+        bar = self.query_one("#overall-bar", ProgressBar)
+        if bar.total is None:  # still "waiting for the total": nothing is coming any more
+            bar.update(total=1, progress=0)
+        stats = self.query_one("#overall-stats", Static)
+        if not str(stats.content):
+            stats.update(Text.assemble(("failed", "bold reverse"), " before any item was loaded"))
+        self.set_class(True, "-has-failures")
+        self.border_subtitle = f"✗ failed: {fmt.one_line(reason, 100)}"
+
 
 class StagePanel(Vertical, can_focus=True):
     """One stage: state, queue against capacity, workers, batch size, rate, latency, counts.
@@ -220,6 +232,11 @@ class StagePanel(Vertical, can_focus=True):
         self._show_state(STATE_LABELS["idle"], "", bottleneck=False)
         self._cells = [fit.field("workers", f"–/{workers}"), fit.field("batch", fmt.count(batch_size))]
         self._render_numbers()
+
+    def show_stopped(self) -> None:
+        """A fatal error ended the run: a stage that had not finished says it stopped."""
+        if self._shown is None or self._shown[0].state != "done":
+            self._show_state(STATE_LABELS["stopped"], "", bottleneck=False)
 
     def show(self, stage: StageSnapshot, bottleneck: bool, note: str = "") -> None:
         """Render ``stage``; ``note`` goes in the bottom border when it is not the bottleneck."""
