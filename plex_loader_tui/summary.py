@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,7 @@ from .secrets import redact
 if TYPE_CHECKING:
     from .config import RunConfig
     from .load import LoadResult, SessionInfo
+    from .pipeline.errors import DeadLetter
 
 #: 2: latencies in ms, ``run_s``/``startup_s``, ``items_per_s`` over the run, items
 #: loaded without some enrichment counted failed (not loaded), ingest figures in items.
@@ -91,15 +94,37 @@ def build_summary(
             "deletions_held_back": result.deletions_held_back,
             "enrich_incomplete": result.enrich_incomplete,
             "unfinished": result.unfinished,
-            "failed_waiting_retry": result.failed_waiting,
+            "failed_waiting_retry": result.waiting_for_retry,
             "remaining": remaining,
         },
         "stages": stages,
         "failures": failures,
+        "failure_groups": failure_groups(result.dead_letters, secrets),
         "failures_omitted": max(0, len(result.dead_letters) - MAX_FAILURES_LISTED) + result.dead_letters_omitted,
         "fatal_error": redact(result.fatal_error, secrets) if result.fatal_error else None,
         "config": config.masked(),
     }
+
+
+def failure_groups(letters: Sequence[DeadLetter], secrets: Sequence[str | None] = ()) -> list[dict[str, Any]]:
+    """Why items failed, most first: one row per stage, service and reason, with its item count.
+
+    An item loaded without some enrichment counts once per service that failed
+    it, under that service's short reason (``tmdb``, ``body over 2 MB``); other
+    failures group by stage and error type.
+    """
+    counts: Counter[tuple[str, str | None, str]] = Counter()
+    for letter in letters:
+        errors = getattr(letter.item, "enrich_errors", ())
+        if errors:
+            for error in errors:
+                counts[(letter.stage, error.service, error.reason or error.message)] += letter.weight
+        else:
+            counts[(letter.stage, None, letter.error_type or letter.error)] += letter.weight
+    return [
+        {"stage": stage, "service": service, "reason": redact(reason, secrets), "items": items}
+        for (stage, service, reason), items in counts.most_common()
+    ]
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
@@ -149,6 +174,10 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{counts['enrich_incomplete']} of the failed items are in the collection without some TMDb/IMDb "
             "data (the next run tries their enrichment again)"
         )
+    if summary["failure_groups"]:
+        lines.append("why: " + "; ".join(
+            f"{g['service'] or g['stage']}: {g['reason']} ({g['items']})" for g in summary["failure_groups"][:5]
+        ))
     if summary["failures"]:
         lines.append(
             f"{counts['failed_waiting_retry']} failed items wait for `plex-loader-tui retry-failed`; first ones:"

@@ -95,6 +95,13 @@ class LoadResult:
         return max(0, total - done)
 
     @property
+    def waiting_for_retry(self) -> int:
+        """Items ``retry-failed`` (or the next run) will try again: the state's dead letters,
+        or this run's failures when more (a failed listing page records no item of its own)."""
+        failed = self.snapshot.failed if self.snapshot is not None else 0
+        return max(self.failed_waiting, failed)
+
+    @property
     def exit_code(self) -> ExitCode:
         if self.state == Phase.FAILED:
             return ExitCode.FATAL

@@ -46,7 +46,7 @@ def next_step_note(result: LoadResult) -> str:
     snapshot = result.snapshot
     failed = snapshot.failed if snapshot is not None else 0
     # The state store's count covers earlier runs too; the snapshot's, this run.
-    waiting = max(result.failed_waiting, failed)
+    waiting = result.waiting_for_retry
     if waiting > failed:
         step = f"{failed:,} failed, {waiting:,} in all waiting for a retry: press r"
     elif waiting:
