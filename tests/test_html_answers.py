@@ -94,8 +94,8 @@ def test_an_answer_is_described_and_only_a_short_plain_message_is_quoted() -> No
     assert describe_answer(503, None, b"") == "HTTP 503 (no content type, 0 bytes)"
     assert quotable("text/plain", "x" * 500) is None  # long: described, not quoted
     assert quotable("text/plain", "<html>hi</html>") is None
-    assert quotable("text/plain", "gone \x1b[31mfishing\x1b[0m\x07") == "gone fishing"
-    assert printable("a\x1b]0;title\x07b\x00c\n") == "abc\n"
+    # Quoted with its control characters shown, never obeyed (plex_loader_tui.printable).
+    assert quotable("text/plain", "gone \x1b[31mfishing\x1b[0m\x07") == "gone \\e[31mfishing\\e[0m\\x07"
 
 
 # ------------------------------------------------------------------------- Plex
@@ -107,7 +107,7 @@ def test_plex_behind_a_proxy_page_is_fatal_with_what_came_back(page_server, stat
     with pytest.raises(PlexUnreachableError) as caught:
         source.connect()
     message = str(caught.value)
-    assert message.startswith(f"The server at {url} did not answer like a Plex server: it sent "), message
+    assert message.startswith(f"The server at {url} did not answer like a Plex server (/: HTTP {status} "), message
     _assert_described(message, status)
 
 

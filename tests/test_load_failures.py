@@ -152,7 +152,7 @@ async def test_one_malformed_answer_while_sizing_is_retried(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("faults", "says"),
     [
-        ({"fail_paths": r"^/library/sections/1/all\?X-Plex-Container-Size=0", "error_status": 400}, "400 Bad Request"),
+        ({"fail_paths": r"^/library/sections/1/all\?X-Plex-Container-Size=0", "error_status": 400}, "HTTP 400 (text/html"),
         ({"html_paths": r"^/library/sections$"}, "text/html"),
     ],
 )
@@ -201,7 +201,7 @@ def test_upstream_bodies_never_reach_the_terminal_the_log_or_the_summary(tmp_pat
         code, out, err, summary, log_text = _headless(srv, tmp_path, "pages")
         assert code == ExitCode.FAILED_ITEMS, err
         errors = " ".join(f["error"] for f in summary["failures"])
-        assert "400 Bad Request (text/html" in errors and "200 OK (text/html" in errors
+        assert "HTTP 400 (text/html" in errors and "HTTP 200 (text/html" in errors
         _assert_no_upstream_body(out, err, log_text, json.dumps(summary, ensure_ascii=False))
 
         # The same 400 on the first request: fatal, one line that says status, type and size.
@@ -209,5 +209,5 @@ def test_upstream_bodies_never_reach_the_terminal_the_log_or_the_summary(tmp_pat
         code, out, err, summary, log_text = _headless(srv, tmp_path, "connect")
     assert code == ExitCode.FATAL
     [line] = err.strip().splitlines()
-    assert line.startswith("plex-loader-tui: error: The server at") and "400 Bad Request (text/html" in line
+    assert line.startswith("plex-loader-tui: error: The server at") and "HTTP 400 (text/html" in line
     _assert_no_upstream_body(out, err, log_text, json.dumps(summary, ensure_ascii=False))

@@ -22,6 +22,7 @@ from enum import StrEnum
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
 
+from ..answers import describe_answer
 from ..printable import one_line
 
 #: How much of the body is read at a time.
@@ -65,11 +66,9 @@ class PlexAnswer:
     attempts: int = 1
 
     def describe(self) -> str:
-        """``200 OK (text/html, 1,234 bytes)``: what came back, never the body."""
-        facts = [one_line(self.content_type)[:80] or "no content type", f"{len(self.body):,} bytes"]
-        if self.attempts > 1:
-            facts.append(f"{self.attempts} attempts")
-        return f"{self.status} {one_line(self.reason)[:60]}".rstrip() + f" ({', '.join(facts)})"
+        """``HTTP 502 (text/html, 1,234 bytes)``: what came back, never the body (:mod:`..answers`)."""
+        described = describe_answer(self.status, self.content_type, self.body)
+        return f"{described} after {self.attempts} attempts" if self.attempts > 1 else described
 
 
 def size_text(n: int) -> str:
