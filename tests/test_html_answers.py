@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from plex_loader_tui.answers import describe_answer, printable, quotable
+from plex_loader_tui.answers import describe_answer, quotable
 from plex_loader_tui.enrich import Enricher, EnrichSettings, TmdbAuthError
 from plex_loader_tui.models import SourceItem
 from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink, QdrantUnavailableError
