@@ -76,3 +76,22 @@ async def test_a_load_finishes_while_tmdb_asks_for_an_hour_and_every_reason_is_k
         assert TMDB_PAUSED in failures.get("tmdb", TMDB_PAUSED), record.error
         assert IMDB_WRONG in failures.get("imdb", IMDB_WRONG), record.error
     assert sum("tmdb: " in r.error for r in kept) > 0 and sum("imdb: " in r.error for r in kept) > 0
+
+
+@pytest.mark.timeout(60)  # the Retry-After is 100 s: only letting go of the waiting lookups can pass
+async def test_a_drain_does_not_wait_out_a_retry_after_the_service_asked_for(tmp_path: Path) -> None:
+    import asyncio
+
+    with DemoServer(DemoLibrary.generate(seed=11, size=60)) as server:
+        # Under the pause bound: the lookups wait for it (the limiter holds them back).
+        server.set_faults("tmdb", throttle_rate=1.0, retry_after=100)
+        config = resolve_config({**demo_settings(server), "data_dir": str(tmp_path), "no_ui": True}, environ={})
+        session = LoadSession(config)
+        run = asyncio.create_task(session.run())
+        while server.count("tmdb") == 0:  # the first 429 has been sent: lookups are waiting now
+            await asyncio.sleep(0.05)
+        session.drain()
+        result = await run
+    assert result.state == "drained"
+    assert result.snapshot.failed == 0, "waiting items are released for the next run, not failed"
+    assert result.unfinished > 0 and result.snapshot.loaded + result.unfinished == result.total

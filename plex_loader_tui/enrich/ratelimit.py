@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..pipeline.errors import RetryAbandoned
+
 logger = logging.getLogger(__name__)
 
 #: Seconds without a 429 before the rate starts to climb back.
@@ -77,6 +79,9 @@ class RateLimiter:
         self._last_increase = -math.inf
         self._lock: asyncio.Lock | None = None
         self._waiting = 0
+        # Set by release() (a drain): a lookup waiting out a Retry-After gives up instead.
+        self._released = False
+        self._wake: asyncio.Event | None = None
         self.rate_limited = 0
         self.granted = 0
 
@@ -130,8 +135,8 @@ class RateLimiter:
                 while True:
                     now = self._clock()
                     if now < self._paused_until:
-                        # The server asked everyone to wait (Retry-After).
-                        await asyncio.sleep(self._paused_until - now)
+                        # The server asked everyone to wait (Retry-After): wait, unless released.
+                        await self._wait_unless_released(self._paused_until - now)
                         continue
                     self._refill(now)
                     if self._tokens >= 1.0:
@@ -142,6 +147,26 @@ class RateLimiter:
                     await asyncio.sleep((1.0 - self._tokens) / self._rate)
         finally:
             self._waiting -= 1
+
+    def release(self) -> None:
+        """The run is draining: lookups waiting out a Retry-After (now or later) stop waiting.
+
+        They raise :class:`~plex_loader_tui.pipeline.errors.RetryAbandoned`, which the
+        engine turns into "released for the next run" for their batch.
+        """
+        self._released = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _wait_unless_released(self, seconds: float) -> None:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        if not self._released:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            except TimeoutError:
+                return
+        raise RetryAbandoned(f"released while waiting {seconds:.0f} s for the server's Retry-After")
 
     def _refill(self, now: float) -> None:
         if self._rate < self.configured_rate:

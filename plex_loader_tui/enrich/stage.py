@@ -159,6 +159,12 @@ class Enricher:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def release(self) -> None:
+        """A drain: lookups waiting out a server's Retry-After give up, and their batches
+        are released for the next run instead of holding the drain (see :meth:`RateLimiter.release`)."""
+        for limiter in self.limiters.values():
+            limiter.release()
+
     async def aclose(self) -> None:
         """Close the HTTP clients and the cache this Enricher made (not injected ones)."""
         for http in self._owned_http:

@@ -94,6 +94,9 @@ class LoadSession(PipelineControls):
         """
         self._drain_requested = True
         super().drain()
+        if self._enricher is not None:
+            # A lookup sleeping out a Retry-After would hold the drain for as long.
+            self._enricher.release()
 
     def cancel(self) -> None:
         self._cancelled = True
