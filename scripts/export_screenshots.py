@@ -1,11 +1,12 @@
 """Export the README screenshots (``screenshots/*.svg``) from a seeded demo run.
 
-Starts the built-in demo server (seed 7, 300 items, one Plex listing page set
-to fail so the error log has something to show), runs a real load into a
-temporary embedded Qdrant with the dashboard driven by Textual's Pilot, and
-saves SVGs of: the dashboard mid-load, the tuning dialog, the profile modal,
-the error log (and one error's details), the search screen, and the dashboard
-in the light theme.
+Starts the built-in demo server (seed 7, 300 items) and runs real loads into a
+temporary embedded Qdrant with the dashboard driven by Textual's Pilot. A
+healthy first load (nothing injected: embedding is the bottleneck) gives the
+README's hero shot, the dashboard mid-load. A second load, with one Plex
+listing page set to fail so the error log has something to show, gives the
+tuning dialog, the profile modal, the error log (and the failed page's
+details), the search screen, and the dashboard in the light theme.
 
     .venv/bin/python scripts/export_screenshots.py [--out screenshots]
 
@@ -47,6 +48,21 @@ async def _until(pilot, condition, timeout: float, what: str) -> None:
         await pilot.pause(0.1)
 
 
+async def _a_third_loaded(pilot, app, what: str) -> None:
+    """Wait until a third of the library is done, then focus the embed panel (key 3)."""
+    await _until(
+        pilot,
+        lambda: app.session is not None
+        and (s := app.session.snapshot()) is not None
+        and s.total
+        and s.done >= 0.35 * s.total,
+        timeout=300,
+        what=what,
+    )
+    await pilot.press("3")
+    await pilot.pause(0.3)
+
+
 async def export(out: Path, home: Path) -> list[Path]:
     from textual.widgets import Input
 
@@ -60,10 +76,6 @@ async def export(out: Path, home: Path) -> list[Path]:
     demo = DemoServer(DemoLibrary.generate(seed=7, size=300), token="demo-token-7f3a9c21", tmdb_api_key="demo-tmdb-5e1d")
     demo.start()
     try:
-        # Slow enrichment a little so the load is still running while we take the first shots,
-        # and fail the third page of the movie listing for the error log.
-        demo.set_faults("tmdb", latency_ms=40)
-        demo.set_faults("plex", fail_paths=r"X-Plex-Container-Start=100&.*type=1\b")
         # Resolved the way the command line does it, so the profile modal shows real origins.
         store = ProfileStore(home / "config")
         store.save(
@@ -85,6 +97,20 @@ async def export(out: Path, home: Path) -> list[Path]:
             "data_dir": str(home / "data"),
             "_flag_names": {"plex_url": "--plex-url", "profile": "--profile", "config_dir": "--config-dir", "data_dir": "--data-dir"},
         }
+        hero = resolve_config({**flags, "data_dir": str(home / "data-hero")}, environ, store)
+        app = LoaderApp(hero)
+
+        async with app.run_test(size=SIZE) as pilot:
+            await _a_third_loaded(pilot, app, "the healthy load to get a third of the way")
+            path = out / "dashboard-mid-load.svg"
+            app.save_screenshot(filename=path.name, path=str(out))
+            saved.append(path)
+            app.exit()
+
+        # The second load: a slower TMDb keeps it running through the dialogs, and the third
+        # page of the movie listing fails for the error log.
+        demo.set_faults("tmdb", latency_ms=40)
+        demo.set_faults("plex", fail_paths=r"X-Plex-Container-Start=100&.*type=1\b")
         config = resolve_config(flags, environ, store)
         app = LoaderApp(config)
 
@@ -99,18 +125,7 @@ async def export(out: Path, home: Path) -> list[Path]:
                 widget.cursor_blink = False
 
         async with app.run_test(size=SIZE) as pilot:
-            await _until(
-                pilot,
-                lambda: app.session is not None
-                and (s := app.session.snapshot()) is not None
-                and s.total
-                and s.done >= 0.35 * s.total,
-                timeout=300,
-                what="the load to get a third of the way",
-            )
-            await pilot.press("3")  # focus the embed panel
-            await pilot.pause(0.3)
-            shot("dashboard-mid-load")
+            await _a_third_loaded(pilot, app, "the load to get a third of the way")
 
             await pilot.press("e")
             batch = app.screen.query_one("#edit-batch", Input)
