@@ -24,6 +24,8 @@ from plex_loader_tui.tui.screens import ErrorDetailScreen, SearchScreen
 
 SIZE = (120, 36)
 HOSTILE = "[bold red]Vault[/] of the \x1b[31mSeven\x1b[0m Keys"
+#: What the details show of it: the markup literally, the escape sequences written out.
+SHOWN = "[bold red]Vault[/] of the \\e[31mSeven\\e[0m Keys"
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ async def test_a_failed_item_reads_as_its_fields_not_a_repr(app: LoaderApp) -> N
         item = _shown(app.screen, "#error-item")
         assert "LoadItem(" not in item and "SourceItem(" not in item, item
         assert "rating key 5012" in item and "imdb       tt0070334" in item, item
-        assert "[bold red]Vault[/] of the Seven Keys" in item and "\x1b" not in item, item
+        assert SHOWN in item and "\x1b" not in item, item
 
 
 async def test_enter_on_a_search_hit_shows_its_payload_as_plain_text(app: LoaderApp) -> None:
@@ -85,7 +87,7 @@ async def test_enter_on_a_search_hit_shows_its_payload_as_plain_text(app: Loader
         await wait_for(pilot, lambda: isinstance(app.screen, HitDetailScreen), what="the hit's details")
         assert app.screen.hit is hits[1]
         fields = _shown(app.screen, "#hit-fields")
-        assert "[bold red]Vault[/] of the Seven Keys" in fields, fields
+        assert SHOWN in fields, fields
         assert "Crime, [i]Thriller[/i]" in fields and "Seven keys, one vault." in fields, fields
         assert "tt0000001" in fields and "0.2600" in fields and "\x1b" not in fields, fields
         await pilot.press("escape")
