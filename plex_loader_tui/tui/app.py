@@ -30,6 +30,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -37,6 +38,7 @@ from ..config import RunConfig, StageConfig
 from ..errors import FatalError
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
+from ..printable import one_line, printable
 from ..secrets import mask_in_text, mask_url, redact
 from ..stages import STAGE_NAMES
 from . import themes as theme_files
@@ -139,6 +141,24 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         self.last_tune_at: float = 0.0
         self.theme_errors: tuple[str, ...] = ()
         self._sigterm_installed = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notification, always as plain text with control characters shown.
+
+        Notifications quote exceptions, paths, profile and theme names, so none
+        is read as markup: ``markup`` is accepted (a widget's ``notify`` passes
+        it) and ignored.
+        """
+        super().notify(printable(message, keep_newlines=True), title=one_line(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -403,5 +423,5 @@ def run_dashboard(config: RunConfig) -> int:
     if line is not None:
         print(line, flush=True)
     if app.fatal_message is not None:
-        print(f"{LoaderApp.TITLE}: error: {app.fatal_message}", file=sys.stderr, flush=True)
+        print(f"{LoaderApp.TITLE}: error: {one_line(app.fatal_message)}", file=sys.stderr, flush=True)
     return code

@@ -24,6 +24,7 @@ from ..ports import PageRequest
 from ..printable import printable
 from ..search import SearchHit
 from ..secrets import mask_in_text
+from .plain import plain_line
 
 #: Longest text shown for one unit of work (a stray huge value must not freeze the dialog).
 MAX_DETAIL_CHARS = 4000
@@ -87,7 +88,7 @@ def payload_fields(payload: dict[str, object]) -> Iterable[tuple[str, str]]:
 def hit_text(hit: SearchHit) -> Text:
     """A hit's score, id and payload, aligned; a :class:`Text`, so no value is read as markup."""
     text = Text()
-    for name, value in (("score", f"{hit.score:.4f}"), ("point id", hit.point_id), *payload_fields(hit.payload)):
+    for name, value in (("score", f"{hit.score:.4f}"), ("point id", clean(str(hit.point_id))), *payload_fields(hit.payload)):
         text.append(f"{name:<16}", style="dim")
         text.append(value)
         text.append("\n")
@@ -106,7 +107,8 @@ class HitDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="hit-detail") as box:
-            box.border_title = clean(self.hit.display_title) or "(untitled)"
+            # A Text: a str border title is read as markup.
+            box.border_title = plain_line(mask_in_text(self.hit.display_title) or "(untitled)")
             yield Static(hit_text(self.hit), id="hit-fields")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="hit-close")

@@ -69,8 +69,3 @@ def clock(timestamp: float) -> str:
         return "--:--:--"
     return time.strftime("%H:%M:%S", time.localtime(timestamp))
 
-
-def one_line(text: str, width: int = 200) -> str:
-    """Collapse whitespace so a multi-line error fits a table cell."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -24,6 +24,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
+from ..printable import printable
 from .screens import SearchScreen, dialog_body, dialog_buttons
 from .widgets import ErrorLog, StagePanel
 
@@ -89,20 +90,27 @@ def dashboard_key_sections(
 
 
 def render_sections(sections: Sequence[KeySection]) -> Text:
-    """The sections as aligned text: a bold title, then ``keys  description`` rows."""
-    width = max((len("  ".join(row.keys)) for section in sections for row in section.rows), default=0)
+    """The sections as aligned text: a bold title, then ``keys  description`` rows.
+
+    The keys may come from the operator's key map: their control characters are shown, not sent.
+    """
+    width = max((len(_keys(row)) for section in sections for row in section.rows), default=0)
     text = Text()
     for index, section in enumerate(sections):
         if index:
             text.append("\n\n")
         text.append(section.title, "bold")
         for row in section.rows:
-            keys = "  ".join(row.keys)
+            keys = _keys(row)
             text.append("\n  ")
             text.append(keys.ljust(width), "bold")
             text.append("  ")
-            text.append(row.description)
+            text.append(printable(row.description))
     return text
+
+
+def _keys(row: KeyRow) -> str:
+    return printable("  ".join(row.keys))
 
 
 class KeyHelpScreen(ModalScreen[None]):

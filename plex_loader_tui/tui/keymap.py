@@ -53,7 +53,8 @@ def read_keymap(config_dir: Path) -> UserKeymap | None:
     table = data.get("keymap", data)
     if not isinstance(table, dict):
         return UserKeymap(path, {}, problem=f"{path}: 'keymap' must be a table of binding-id = \"keys\"")
-    bindings = {k: v.strip() for k, v in table.items() if isinstance(v, str) and v.strip()}
+    # A control character names no key, and the footer would send it to the terminal as it is.
+    bindings = {k: v.strip() for k, v in table.items() if isinstance(v, str) and v.strip() and v.isprintable()}
     return UserKeymap(path, bindings, ignored=tuple(sorted(set(table) - set(bindings))))
 
 

@@ -28,7 +28,8 @@ from ..pipeline.errors import DeadLetter
 from ..search import SearchHit
 from ..secrets import mask_in_text
 from . import format as fmt
-from .details import HitDetailScreen, work_text
+from .details import HitDetailScreen, clean, work_text
+from .plain import plain, plain_line, plain_value
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class StageEditScreen(ModalScreen[StageEdit | None]):
                     ],
                     valid_empty=False,
                 )
-                yield Static("", id="edit-error", classes="dialog-error")
+                yield Static("", id="edit-error", classes="dialog-error", markup=False)
             with dialog_buttons():
                 yield Button("Apply", variant="primary", id="edit-apply")
                 yield Button("Cancel", id="edit-cancel")
@@ -146,7 +147,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm"):
             with dialog_body():
-                yield Static(self.question, id="confirm-question")
+                yield Static(plain(self.question), id="confirm-question")
             with dialog_buttons():
                 yield Button(f"{self._yes} (y)", variant="error", id="confirm-yes")
                 yield Button(f"{self._no} (n)", id="confirm-no")
@@ -173,21 +174,22 @@ class ErrorDetailScreen(ModalScreen[None]):
         letter = self.letter
         item = work_text(letter.item)
         with VerticalScroll(classes="dialog wide", id="error-detail") as box:
-            box.border_title = f"Failed in {letter.stage}"
+            box.border_title = Text.assemble("Failed in ", plain_line(letter.stage))
             with dialog_body(focusable=True):
                 yield Static(
                     Text.assemble(
-                        ("item     ", "dim"), (letter.title or "(untitled)", "bold"), "\n",
-                        ("stage    ", "dim"), letter.stage, "\n",
+                        ("item     ", "dim"), plain_line(letter.title or "(untitled)", style="bold"), "\n",
+                        ("stage    ", "dim"), plain_line(letter.stage), "\n",
                         ("when     ", "dim"), fmt.clock(letter.at), "\n",
                         ("attempts ", "dim"), str(letter.attempts), "\n",
-                        ("type     ", "dim"), letter.error_type, "\n",
-                    )
+                        ("type     ", "dim"), plain_line(letter.error_type), "\n",
+                    ),
+                    id="error-summary",
                 )
                 yield Label("Error", classes="section")
-                yield Static(mask_in_text(letter.error), id="error-text", markup=False)
+                yield Static(plain(clean(letter.error)), id="error-text")
                 yield Label("Item", classes="section")
-                yield Static(item, id="error-item", markup=False)
+                yield Static(plain(item), id="error-item")
             with dialog_buttons():
                 yield Button("Close", id="detail-close")
 
@@ -211,9 +213,9 @@ class FatalErrorScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog fatal", id="fatal") as box:
-            box.border_title = self.title_text
+            box.border_title = plain_line(self.title_text)
             with dialog_body():
-                yield Static(mask_in_text(self.message), id="fatal-message", markup=False)
+                yield Static(plain(clean(self.message)), id="fatal-message")
             with dialog_buttons():
                 yield Button("Quit (q)", variant="error", id="fatal-quit")
                 yield Button("Back to dashboard (esc)", id="fatal-back")
@@ -255,7 +257,7 @@ class ProfileScreen(ModalScreen[ProfileRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="profile") as box:
-            box.border_title = f"Run profile: {self.current or '(none)'}"
+            box.border_title = Text.assemble("Run profile: ", plain_value(self.current or "(none)"))
             with dialog_body():
                 table: DataTable[str] = DataTable(id="profile-config", cursor_type="row", zebra_stripes=True)
                 table.border_title = "effective settings (live values; secrets masked)"
@@ -269,21 +271,22 @@ class ProfileScreen(ModalScreen[ProfileRequest | None]):
                 yield Label(hint)
                 with Horizontal(classes="profile-row"):
                     yield Select(
-                        [(name, name) for name in self.saved],
+                        [(plain_value(name), name) for name in self.saved],
                         prompt="saved profiles" if self.saved else "no saved profiles",
                         id="profile-select",
                         disabled=not self.saved,
                     )
                     yield Button("Load", id="profile-load", disabled=not (self.can_load and self.saved))
-                yield Static("", id="profile-error", classes="dialog-error")
+                yield Static("", id="profile-error", classes="dialog-error", markup=False)
             with dialog_buttons():
                 yield Button("Close", id="profile-close")
 
     def on_mount(self) -> None:
         table = self.query_one("#profile-config", DataTable)
         table.add_columns("setting", "value", "from")
+        # Text cells: DataTable reads a str cell as markup, and a path, URL or name may hold anything.
         for key, value, origin in self.rows:
-            table.add_row(key, value, origin)
+            table.add_row(plain_value(key), plain_value(value), plain_value(origin))
 
     def _error(self, message: str) -> None:
         self.query_one("#profile-error", Static).update(message)
@@ -332,9 +335,9 @@ class SearchScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box") as box:
-            box.border_title = f"Search {self.collection}"
+            box.border_title = Text.assemble("Search ", plain_value(self.collection))
             yield Input(placeholder="what are you looking for? (Enter to search)", id="search-query")
-            yield Static("Hybrid search: dense (semantic) + sparse (keywords).", id="search-status")
+            yield Static("Hybrid search: dense (semantic) + sparse (keywords).", id="search-status", markup=False)
             table: DataTable[str] = DataTable(id="search-hits", cursor_type="row", zebra_stripes=True)
             yield table
         yield Footer()
@@ -353,13 +356,17 @@ class SearchScreen(Screen[None]):
     def _submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
         if not query:
-            self.query_one("#search-status", Static).update("Type a query first.")
+            self._status("Type a query first.")
             return
         if self._search is None:
-            self.query_one("#search-status", Static).update("Nothing to search yet: no load session.")
+            self._status("Nothing to search yet: no load session.")
             return
-        self.query_one("#search-status", Static).update(f"Searching for {query!r}…")
+        self._status(f"Searching for {query!r}…")
         self.run_search(query)
+
+    def _status(self, message: str) -> None:
+        # Plain text: the message quotes the query and the search's errors.
+        self.query_one("#search-status", Static).update(plain_line(message))
 
     @work(exclusive=True, exit_on_error=False, group="search")
     async def run_search(self, query: str) -> tuple[str, Sequence[SearchHit]]:
@@ -371,10 +378,11 @@ class SearchScreen(Screen[None]):
         self.hits = list(hits)
         table = self.query_one("#search-hits", DataTable)
         table.clear()
+        # Text cells: DataTable reads a str cell as markup, and titles come from upstream.
         for rank, hit in enumerate(hits, start=1):
-            table.add_row(str(rank), f"{hit.score:.3f}", hit.type, hit.display_title)
+            table.add_row(Text(str(rank)), Text(f"{hit.score:.3f}"), plain_line(hit.type), plain_line(hit.display_title))
         noun = "hit" if len(hits) == 1 else "hits"
-        self.query_one("#search-status", Static).update(f"{len(hits)} {noun} for {query!r}")
+        self._status(f"{len(hits)} {noun} for {query!r}")
 
     @on(DataTable.RowSelected, "#search-hits")
     def _hit_chosen(self, event: DataTable.RowSelected) -> None:
@@ -393,6 +401,4 @@ class SearchScreen(Screen[None]):
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             log.warning("search failed: %s", error)
-            self.query_one("#search-status", Static).update(
-                mask_in_text(f"Search failed: {type(error).__name__}: {error}")
-            )
+            self._status(mask_in_text(f"Search failed: {type(error).__name__}: {error}"))

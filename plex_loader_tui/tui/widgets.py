@@ -23,6 +23,7 @@ from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..secrets import mask_in_text
 from . import fit
 from . import format as fmt
+from .plain import plain_line, plain_value
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,17 @@ class SourceHeader(Static):
 
     def show(self, source: str, target: str, collection: str, profile: str | None) -> None:
         # Short facts first on each line: a long URL or path is what gets cut.
+        # Each value as written, on one line: a URL or path may hold anything.
         text = Text.assemble(
             ("profile ", "dim"),
-            (profile or "(none)", "bold"),
+            plain_value(profile or "(none)", style="bold"),
             ("  source ", "dim"),
-            (source or "–", "bold"),
+            plain_value(source or "–", style="bold"),
             "\n",
             ("collection ", "dim"),
-            (collection or "–", "bold"),
+            plain_value(collection or "–", style="bold"),
             ("  target ", "dim"),
-            (target or "–", "bold"),
+            plain_value(target or "–", style="bold"),
         )
         self.update(text)
 
@@ -80,7 +82,8 @@ class PhaseBar(Horizontal):
             "connecting": "Connecting to the source and target",
             "loading-models": "Loading embedding models",
         }.get(phase, phase)
-        self.query_one("#phase-text", Static).update(f"{label}… {detail}".rstrip())
+        # The detail names what is loading (a model, a URL): the operator's text, shown as typed.
+        self.query_one("#phase-text", Static).update(Text.assemble(f"{label}… ", plain_value(detail)))
 
 
 class OverallPanel(Vertical):
@@ -139,7 +142,7 @@ class OverallPanel(Vertical):
         ]
         self._render_figures()
         self.set_class(snapshot.failed > 0, "-has-failures")
-        self.border_subtitle = note
+        self.border_subtitle = plain_line(note)
 
     def on_resize(self) -> None:
         self._render_figures()
@@ -160,7 +163,7 @@ class OverallPanel(Vertical):
         if not str(stats.content):
             stats.update(Text.assemble(("failed", "bold reverse"), " before any item was loaded"))
         self.set_class(True, "-has-failures")
-        self.border_subtitle = f"✗ failed: {fmt.one_line(reason, 100)}"
+        self.border_subtitle = Text.assemble("✗ failed: ", plain_line(reason, 100))
 
 
 class StagePanel(Vertical, can_focus=True):
@@ -280,8 +283,9 @@ class StagePanel(Vertical, can_focus=True):
         self._state_label = label
         self._state_detail = detail
         self._bottleneck = bottleneck
-        self.query_one(".stage-state", Static).update(f"{label} · {detail}" if detail else label, layout=False)
-        self.border_subtitle = "◆ bottleneck" if bottleneck else self._note
+        state = Text.assemble(label, " · ", plain_line(detail)) if detail else Text(label)
+        self.query_one(".stage-state", Static).update(state, layout=False)
+        self.border_subtitle = Text("◆ bottleneck") if bottleneck else plain_line(self._note)
         self.set_class(bottleneck, "-bottleneck")
         self._render_title()
 
@@ -295,8 +299,9 @@ class StagePanel(Vertical, can_focus=True):
             # A Text, not a str: a str title would be read as markup.
             title = Text.assemble((f"{marker}{self.stage}", "bold"), " ", self._state_label)
             # The detail ("tmdb 40/s") only if it fits whole: corners and "─ " take six columns.
-            if self._state_detail and title.cell_len + 3 + len(self._state_detail) <= self.outer_size.width - 6:
-                title.append(f" · {self._state_detail}")
+            detail = plain_line(self._state_detail)
+            if detail and title.cell_len + 3 + detail.cell_len <= self.outer_size.width - 6:
+                title.append_text(Text.assemble(" · ", detail))
             self.border_title = title
 
     def _show_queue(self, depth: int, capacity: int) -> None:
@@ -393,11 +398,12 @@ class ErrorLog(DataTable):
         self._letters = letters
         self.clear()
         for index, letter in enumerate(letters):
+            # Text cells: DataTable reads a str cell as markup, and titles and errors come from upstream.
             self.add_row(
-                fmt.clock(letter.at),
-                letter.stage,
-                fmt.one_line(letter.title or "(untitled)", 60),
-                fmt.one_line(mask_in_text(letter.error), 160),
+                Text(fmt.clock(letter.at)),
+                plain_line(letter.stage),
+                plain_line(letter.title or "(untitled)", 60),
+                plain_line(mask_in_text(letter.error), 160),
                 key=str(index),
             )
         self.border_subtitle = f"{len(letters)} shown" if letters else ""

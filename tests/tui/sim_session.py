@@ -26,7 +26,11 @@ from plex_loader_tui.stages import STAGE_NAMES as STAGES
 
 
 class SimSession(PipelineControls):
-    """See the module docstring. ``delay`` is the seconds each batch takes in every stage."""
+    """See the module docstring. ``delay`` is the seconds each batch takes in every stage.
+
+    ``models`` is the phase detail while the models "load"; ``title`` and
+    ``error`` (formatted with the item) name a failed item and its error.
+    """
 
     def __init__(
         self,
@@ -37,6 +41,9 @@ class SimSession(PipelineControls):
         fail_every: int = 0,
         fatal_after: int | None = None,
         hold_models: bool = False,
+        models: str = "simulated models",
+        title: str = "Simulated item {}",
+        error: str = "cannot embed item {}: no text",
     ) -> None:
         self.config = config
         self.info = SessionInfo(
@@ -51,6 +58,9 @@ class SimSession(PipelineControls):
         self.delay = delay
         self.fail_every = fail_every
         self.fatal_after = fatal_after
+        self.models = models
+        self.title = title
+        self.error = error
         #: Set it to let "model loading" finish (it starts set unless ``hold_models``).
         self.models_ready = asyncio.Event()
         if not hold_models:
@@ -70,7 +80,7 @@ class SimSession(PipelineControls):
                 if self.fail_every:
                     bad = [i for i in batch if i % self.fail_every == self.fail_every - 1]
                     if bad:
-                        raise ValueError(f"cannot embed item {bad[0]}: no text")
+                        raise ValueError(self.error.format(bad[0]))
             return batch
 
         return fn
@@ -84,7 +94,7 @@ class SimSession(PipelineControls):
                 batch_size=self.config.stage(name).batch_size,
                 queue_size=self.config.queue_size,
                 retry=RetryPolicy(attempts=1),
-                describe=lambda item: f"Simulated item {item}",
+                describe=self.title.format,
                 linger=0.0,
             )
             for name in STAGES
@@ -93,7 +103,7 @@ class SimSession(PipelineControls):
     # ------------------------------------------------------------------ run
     async def run(self) -> LoadResult:
         self.phase = "loading-models"
-        self.phase_detail = "simulated models"
+        self.phase_detail = self.models
         await self.models_ready.wait()
         if self._cancelled:
             self.phase = "cancelled"

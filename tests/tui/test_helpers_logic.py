@@ -9,6 +9,7 @@ import pytest
 from plex_loader_tui.config import ProfileStore, resolve_config
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.tui import format as fmt
+from plex_loader_tui.tui.plain import plain_line
 from plex_loader_tui.tui.profiles import config_with_profile, live_config, save_profile
 
 
@@ -33,9 +34,9 @@ def test_latency_is_in_one_unit_whatever_its_size(value, text):
     assert fmt.latency(value) == text
 
 
-def test_one_line_collapses_and_truncates():
-    assert fmt.one_line("a\n  b\tc") == "a b c"
-    assert fmt.one_line("x" * 50, width=10) == "x" * 9 + "…"
+def test_plain_line_collapses_and_truncates():
+    assert plain_line("a\n  b\tc").plain == "a b c"
+    assert plain_line("x" * 50, width=10).plain == "x" * 9 + "…"
 
 
 def _resolve(tmp_path: Path, flags: dict, environ: dict | None = None):
