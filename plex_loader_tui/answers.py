@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from .printable import printable
+from .printable import one_line
 
 #: Longest message quoted from a body (longer ones are described, not quoted).
 MAX_QUOTED = 200
@@ -48,7 +48,7 @@ def quotable(content_type: str | None, body: bytes | str) -> str | None:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     if media_type(content_type) != "text/plain":
         text = _json_message(text) or text
-    line = " ".join(printable(text).split())
+    line = one_line(text)
     if not line or len(line) > MAX_QUOTED or line.startswith("<"):
         return None
     return line
@@ -70,5 +70,5 @@ def _json_message(text: str) -> str | None:
 
 
 def _one_line(text: str | None) -> str:
-    flat = " ".join(printable(text or "").split())
+    flat = one_line(text or "")
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"

@@ -14,7 +14,6 @@ import os
 import pty
 import queue
 import re
-import select
 import signal
 import socket
 import sqlite3
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pty_support import ANSI, read_until_exit
 
 from plex_loader_tui.config import DEMO_COLLECTION, SETTINGS_BY_NAME
 from plex_loader_tui.demo.library import DemoLibrary
@@ -300,26 +300,8 @@ def test_terminal_shows_the_live_table(tmp_path: Path) -> None:
         cwd=tmp_path, start_new_session=True, close_fds=True,
     )
     os.close(slave)
-    raw = b""
-    deadline = time.monotonic() + WAIT_LIMIT
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            raw += chunk
-        code = proc.wait(timeout=30)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode("utf-8", "replace"))
+    code, raw = read_until_exit(master, proc, WAIT_LIMIT)
+    text = ANSI.sub("", raw.decode("utf-8", "replace"))
     assert code == 0, text[-3000:]
     assert re.search(r"stage\s+state\s+queue\s+workers\s+batch\s+items/s\s+p95\s+retries\s+failed", text), text[-3000:]
     assert re.search(r"upsert\s+done", text), text[-3000:]  # the final refresh shows the finished stages

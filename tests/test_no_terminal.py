@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from pty_support import ANSI, read_until_exit
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -71,28 +70,8 @@ def test_a_terminal_without_stdin_shows_the_headless_live_table(tmp_path: Path) 
         cwd=tmp_path, start_new_session=True, close_fds=True,
     )
     os.close(slave)
-    raw = b""
-    deadline = time.monotonic() + RUN_LIMIT
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            raw += chunk
-        code = proc.wait(timeout=30)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode("utf-8", "replace"))
+    code, raw = read_until_exit(master, proc, RUN_LIMIT)
+    text = ANSI.sub("", raw.decode("utf-8", "replace"))
     assert code == 0, text[-3000:]
     assert "plex-loader-tui: stdin is not a terminal: running headless (as with --no-ui)" in text, text[-3000:]
     assert "\x1b[?1049h" not in raw.decode("utf-8", "replace")  # the dashboard's alternate screen never opened
