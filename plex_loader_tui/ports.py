@@ -45,6 +45,11 @@ class PageRequest:
 
     ``kind`` is ``"movie"`` for a movie section and ``"episode"`` for a show
     section (its whole-section episode listing). ``start`` is 0-based.
+
+    A page with ``keys`` asks for those items of the section by their rating
+    keys instead (the sync service's changed items): ``start`` is 0 and
+    ``size`` is the number of keys; keys the server no longer knows are
+    missing from the answer.
     """
 
     section_key: str
@@ -52,15 +57,25 @@ class PageRequest:
     kind: PageKind
     start: int
     size: int
+    keys: tuple[str, ...] = ()
+
+    @classmethod
+    def for_keys(cls, section_key: str, section_title: str, kind: PageKind, keys: Sequence[str]) -> PageRequest:
+        """A page of the items ``keys`` of one section."""
+        return cls(section_key, section_title, kind, 0, len(keys), tuple(keys))
 
     @property
     def title(self) -> str:
         """Human name for logs and dead letters: ``"Movies items 200–399"``."""
+        if self.keys:
+            return f"{self.section_title}: {self.size} changed items"
         return f"{self.section_title} items {self.start}–{self.start + self.size - 1}"
 
     @property
     def description(self) -> str:
         """The page in full, for an error's details: ``section 1 "Movies", items 200–399``."""
+        if self.keys:
+            return f'section {self.section_key} "{self.section_title}", {self.size} changed items'
         return f'section {self.section_key} "{self.section_title}", items {self.start}–{self.start + self.size - 1}'
 
     @property
@@ -82,8 +97,15 @@ class ListingPlan:
 
     @property
     def total(self) -> int:
-        """Items known up front (movies + episodes of the chosen sections)."""
+        """Items known up front (movies + episodes of the chosen sections, or the keys asked for)."""
+        if self.targeted:
+            return sum(p.size for p in self.pages)
         return sum(s.total for s in self.sections)
+
+    @property
+    def targeted(self) -> bool:
+        """A plan of changed rating keys, not a listing of whole sections."""
+        return any(p.keys for p in self.pages)
 
     def pages_of(self, section_key: str) -> tuple[PageRequest, ...]:
         return tuple(p for p in self.pages if p.section_key == section_key)

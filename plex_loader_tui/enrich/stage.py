@@ -193,6 +193,10 @@ class Enricher:
             items_with_errors=self._items_errors,
         )
 
+    def rate_limited_by_service(self) -> dict[str, int]:
+        """Answers that said "slow down" (429, Retry-After) so far, per service."""
+        return {str(c.service): c.counters.rate_limited for c in (self.tmdb, self.imdb) if c is not None}
+
     def rate_limits(self) -> dict[str, RateLimiterState]:
         """The state of each service's rate limiter."""
         return {name: limiter.state() for name, limiter in self.limiters.items()}

@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig, StageConfig
 from ..errors import FatalError
 from ..pipeline import Pipeline, PipelineControls, PipelineState, StageReport
-from ..ports import ListingPlan
+from ..ports import ListingPlan, ServerInfo
 from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
 from ..state.ledger import Deletions, MassDeleteGuard
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..sinks.qdrant import QdrantSink
     from ..sources.plex import PlexSource
     from ..state.ledger import LoadLedger
+    from ..state.records import FailedRecord
     from ..state.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class LoadSession(PipelineControls):
         self._pipeline: Pipeline | None = None
         self._cancelled = False
         self._drain_requested = False
+        self._pause_requested = False
         self._demo: DemoServer | None = None
         self._source: PlexSource | None = None
         self._enricher: Enricher | None = None
@@ -70,6 +73,9 @@ class LoadSession(PipelineControls):
         self._reports: dict[str, StageReport] = new_reports()
         #: Seconds from the start of run() to the first item (connecting, loading the models).
         self._startup: float | None = None
+        self._server: ServerInfo | None = None
+        #: Called for every finished batch (stage, seconds, items): a service's latency histogram.
+        self.on_batch: Callable[[str, float, int], None] | None = None
 
     def _info(self, server: object = None) -> SessionInfo:
         c = self.config
@@ -101,6 +107,15 @@ class LoadSession(PipelineControls):
     def cancel(self) -> None:
         self._cancelled = True
         super().cancel()
+
+    def pause(self) -> None:
+        """Pause the run now, or the next pipeline as soon as it starts (a service between syncs)."""
+        self._pause_requested = True
+        super().pause()
+
+    def resume(self) -> None:
+        self._pause_requested = False
+        super().resume()
 
     def set_batch_size(self, stage: str, n: int) -> None:
         if stage == StageName.INGEST:
@@ -141,6 +156,19 @@ class LoadSession(PipelineControls):
         except Exception:  # noqa: BLE001 - a count for display only
             return 0
 
+    def failed_records(self) -> list[FailedRecord]:
+        """The dead letters waiting for a retry, most recent first (empty while closed)."""
+        return self._store.failed_items() if self._store is not None else []
+
+    def rate_limited_by_service(self) -> dict[str, int]:
+        """Answers that said "slow down", per enrichment service, since :meth:`open`."""
+        return self._enricher.rate_limited_by_service() if self._enricher is not None else {}
+
+    @property
+    def server(self) -> ServerInfo | None:
+        """Who answered at :meth:`open` (None before)."""
+        return self._server
+
     # ---------------------------------------------------------------------- run
     async def run(self) -> LoadResult:
         """Prepare (connect, load models), run the pipeline, then delete what left Plex.
@@ -152,47 +180,77 @@ class LoadSession(PipelineControls):
         self._reports = new_reports()
         self._startup = None
         try:
-            plan = await self._prepare()
+            await self.open()
+            plan = await self.plan_listing()
             if self._cancelled or self._drain_requested:
                 # Stopped before any item flowed: the whole library is left for the next run.
                 self._set_phase(Phase.CANCELLED if self._cancelled else Phase.DRAINED)
                 return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None,
                                   total=plan.total, unfinished=plan.total)
             self._startup = time.monotonic() - started
-            result = await self._run_pipeline(plan)
-            deletions = Deletions()
-            if result.state == PipelineState.FINISHED and not self.config.no_delete and not self.config.retry_failed:
-                deletions = await self._delete_gone()
-            self._set_phase(Phase(result.state))
-            assert self._ledger is not None
-            return LoadResult(
-                state=result.state,
-                duration=time.monotonic() - started,
-                snapshot=result.snapshot,
-                dead_letters=result.dead_letters,
-                dead_letters_omitted=result.dead_letters_omitted,
-                deleted=deletions.deleted,
-                deletions_held_back=deletions.held_back,
-                failed_waiting=self.failed_waiting(),
-                enrich_incomplete=self._ledger.enrich_incomplete,
-                unfinished=result.unfinished,
-                total=plan.total,
-                startup=self._startup,
-            )
+            return await self.run_plan(plan, started=started, fresh_reports=False)
         except FatalError as exc:
-            self._set_phase(Phase.FAILED, str(exc))
-            message = redact(str(exc), self._secrets())
-            if message != str(exc):
-                raise type(exc)(message) from None
-            raise
+            raise self._redacted(exc) from None
         finally:
-            await self._close()
+            await self.close()
 
-    async def _prepare(self) -> ListingPlan:
+    def _redacted(self, exc: FatalError) -> FatalError:
+        self._set_phase(Phase.FAILED, str(exc))
+        message = redact(str(exc), self._secrets())
+        return type(exc)(message) if message != str(exc) else exc
+
+    async def run_plan(
+        self,
+        plan: ListingPlan,
+        *,
+        started: float | None = None,
+        full: bool | None = None,
+        retry_failed: bool | None = None,
+        fresh_reports: bool = True,
+    ) -> LoadResult:
+        """Run the pipeline over ``plan`` with the parts :meth:`open` made (they stay open).
+
+        A complete listing (the plan of :meth:`plan_listing`) then deletes the
+        points of items gone from Plex; a plan of changed rating keys
+        (``PageRequest.keys``) deletes the keys Plex no longer knows instead.
+        ``full``/``retry_failed`` override the config for this run (the
+        service's syncs are incremental whatever the command line said).
+        ``fresh_reports``: start the stages' retry/error counters from zero.
+        """
+        started = time.monotonic() if started is None else started
+        if fresh_reports:
+            self._reports = new_reports()
+        ledger = self._ledger = self._new_ledger(
+            full=self.config.full if full is None else full,
+            retry_failed=self.config.retry_failed if retry_failed is None else retry_failed,
+        )
+        ledger.expect(plan)
+        try:
+            result = await self._run_pipeline(plan)
+        except FatalError as exc:
+            raise self._redacted(exc) from None
+        deletions = Deletions()
+        if result.state == PipelineState.FINISHED and not self.config.no_delete and not ledger.retry_failed:
+            deletions = await self._delete_gone(plan)
+        self._set_phase(Phase(result.state))
+        return LoadResult(
+            state=result.state,
+            duration=time.monotonic() - started,
+            snapshot=result.snapshot,
+            dead_letters=result.dead_letters,
+            dead_letters_omitted=result.dead_letters_omitted,
+            deleted=deletions.deleted,
+            deletions_held_back=deletions.held_back,
+            failed_waiting=self.failed_waiting(),
+            enrich_incomplete=ledger.enrich_incomplete,
+            unfinished=result.unfinished,
+            total=plan.total,
+            startup=self._startup,
+        )
+
+    async def open(self) -> None:
+        """Start the demo server if asked, connect to Plex while the models load, open the sink and the state."""
         from ..embed.stage import Embedder
-        from ..embed.text import TEXT_VERSION
-        from ..state.ledger import LoadLedger
-        from .stages import plan_listing
 
         config = self.config
         if config.demo:
@@ -206,9 +264,10 @@ class LoadSession(PipelineControls):
         )
         try:
             self._set_phase(Phase.CONNECTING, f"Plex at {wiring.plex_settings(config, self.endpoints).url}")
-            self._source = wiring.make_source(config, self.endpoints, on_retry=self._reports[StageName.INGEST].retry)
-            server = await asyncio.to_thread(self._source.connect)
-            self.info = self._info(server)
+            # The callbacks look the report up when they fire: each run has its own counters.
+            self._source = wiring.make_source(config, self.endpoints, on_retry=self._reporter(StageName.INGEST))
+            self._server = await asyncio.to_thread(self._source.connect)
+            self.info = self._info(self._server)
             self._set_phase(Phase.LOADING_MODELS, f"{config.dense_model} + {config.sparse_model}")
         except BaseException:
             # Wait for the loading thread even when connecting failed (no thread
@@ -216,30 +275,41 @@ class LoadSession(PipelineControls):
             await asyncio.gather(models_future, return_exceptions=True)
             raise
         models = self._models = await models_future
-        names = models.describe().names
-        self._embedder = Embedder(models, model_names=names)
+        self._embedder = Embedder(models, model_names=models.describe().names)
 
         self._set_phase(Phase.CONNECTING, wiring.describe_target(config))
         self._sink = wiring.make_sink(config, models)
         await asyncio.to_thread(self._sink.connect)
         created = await asyncio.to_thread(self._sink.ensure_collection)
         self._store = await asyncio.to_thread(wiring.open_store, config, collection_created=created)
-        self._ledger = LoadLedger(
-            self._store,
-            server_id=server.machine_identifier,
-            model_names="|".join(names),
-            text_version=TEXT_VERSION,
-            full=config.full,
-            retry_failed=config.retry_failed,
-            secrets=self._secrets(),
-            mass_delete=MassDeleteGuard(allowed=config.allow_mass_delete),
-        )
-        self._enricher = wiring.make_enricher(config, self.endpoints, on_retry=self._reports[StageName.ENRICH].retry)
+        self._enricher = wiring.make_enricher(config, self.endpoints, on_retry=self._reporter(StageName.ENRICH))
 
+    def _reporter(self, stage: StageName):  # type: ignore[no-untyped-def]
+        return lambda error: self._reports[stage].retry(error)
+
+    def _new_ledger(self, *, full: bool, retry_failed: bool) -> LoadLedger:
+        from ..embed.text import TEXT_VERSION
+        from ..state.ledger import LoadLedger
+
+        assert self._store is not None and self._embedder is not None and self._server is not None
+        return LoadLedger(
+            self._store,
+            server_id=self._server.machine_identifier,
+            model_names="|".join(self._embedder.model_names),
+            text_version=TEXT_VERSION,
+            full=full,
+            retry_failed=retry_failed,
+            secrets=self._secrets(),
+            mass_delete=MassDeleteGuard(allowed=self.config.allow_mass_delete),
+        )
+
+    async def plan_listing(self) -> ListingPlan:
+        """List and size the libraries (retried like a page)."""
+        from .stages import plan_listing
+
+        assert self._source is not None
         self._set_phase(Phase.CONNECTING, "listing the libraries")
-        plan = await plan_listing(self._source)
-        self._ledger.expect(plan)
-        return plan
+        return await plan_listing(self._source)
 
     async def _run_pipeline(self, plan: ListingPlan):  # type: ignore[no-untyped-def]
         from .stages import LoadStages, build_stages
@@ -251,16 +321,22 @@ class LoadSession(PipelineControls):
             plan.pages,
             total=plan.total,
             on_dead_letter=self._ledger.mark_failed,
+            on_batch=self.on_batch,
         )
         if self._cancelled:
             self._pipeline.cancel()
+        elif self._pause_requested:
+            # Pausing takes a running pipeline: once run() has started it, before any batch.
+            asyncio.get_running_loop().call_soon(self._pipeline.pause)
         self._set_phase(Phase.RUNNING)
         return await self._pipeline.run()
 
-    async def _delete_gone(self) -> Deletions:
+    async def _delete_gone(self, plan: ListingPlan) -> Deletions:
         assert self._ledger is not None and self._sink is not None
+        ledger, sink = self._ledger, self._sink
+        gone = ledger.delete_missing if plan.targeted else ledger.delete_gone
         try:
-            return await asyncio.to_thread(self._ledger.delete_gone, self._sink)
+            return await asyncio.to_thread(gone, sink)
         except FatalError:
             raise
         except Exception as exc:  # noqa: BLE001 - the load itself succeeded
@@ -268,7 +344,8 @@ class LoadSession(PipelineControls):
             log.warning("could not delete the points of items gone from Plex: %s", redact(str(exc), self._secrets()))
             return Deletions()
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
+        """Close every part :meth:`open` made (the models stay, for a search or the next run)."""
         if self._enricher is not None:
             try:
                 await self._enricher.aclose()

@@ -64,7 +64,9 @@ class Pipeline:
 
     ``on_dead_letter`` sees every item the engine dead-letters (not the ones a
     stage reports failed in its :class:`~plex_loader_tui.pipeline.spec.StageOutput`:
-    that stage recorded them itself).
+    that stage recorded them itself). ``on_batch`` hears of every batch a
+    stage finishes: its name, the seconds it worked on it and its items (a
+    latency histogram's observations).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class Pipeline:
         *,
         total: int | None = None,
         on_dead_letter: Callable[[DeadLetter], None] | None = None,
+        on_batch: Callable[[str, float, int], None] | None = None,
     ) -> None:
         if not stages:
             raise ValueError("a pipeline needs at least one stage")
@@ -84,6 +87,7 @@ class Pipeline:
         self._source = source
         self._total = total
         self._on_dead_letter = on_dead_letter
+        self._on_batch = on_batch
         self.state = PipelineState.PENDING
         self._stages: list[StageRuntime] = []
         self._by_name: dict[str, StageRuntime] = {}
@@ -332,6 +336,14 @@ class Pipeline:
             self.state = PipelineState.FAILED
             self._stop_everything()
             self._done.set()
+
+    def batch_done(self, stage: str, seconds: float, items: int) -> None:
+        """A batch of ``stage`` took ``seconds`` of work (reported to ``on_batch``)."""
+        if self._on_batch is not None:
+            try:
+                self._on_batch(stage, seconds, items)
+            except Exception:  # noqa: BLE001 - an observer must not break the run
+                log.debug("on_batch observer failed", exc_info=True)
 
     def count_loaded(self, n: int) -> None:
         self._loaded += n

@@ -46,6 +46,10 @@ class StageHost(Protocol):
         """Stop the whole run with ``exc`` (raised once from ``Pipeline.run``)."""
         ...
 
+    def batch_done(self, stage: str, seconds: float, items: int) -> None:
+        """A batch of ``stage`` with ``items`` items took ``seconds`` of work."""
+        ...
+
     def count_loaded(self, n: int) -> None:
         """``n`` items left the last stage."""
         ...

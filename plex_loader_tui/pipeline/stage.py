@@ -218,6 +218,7 @@ class StageRuntime:
             working = time.monotonic() - work.started - work.waited
             self.latency.add(working)
             self.busy_seconds.append((work.started, working))
+            self.host.batch_done(self.spec.name, working, self.weigh(batch))
 
     # --------------------------------------------------------------- a batch
     async def call(self, batch: list[Any]) -> Sequence[Any] | StageOutput:

@@ -137,6 +137,7 @@ class LoadLedger:
         # Ingest workers run in threads; the listing record is what they share.
         self._lock = threading.Lock()
         self._failed_keys: set[str] | None = None
+        self._asked: dict[str, set[str]] = defaultdict(set)  # section -> item keys a targeted plan asked for
         self.enrich_incomplete = 0
 
     def section_id(self, section_key: str) -> str:
@@ -150,13 +151,15 @@ class LoadLedger:
         for page in plan.pages:
             section = self.section_id(page.section_key)
             self.listing.pages_expected[section] = self.listing.pages_expected.get(section, 0) + 1
+            self._asked[section].update(f"{self.server_id}:{key}" for key in page.keys)
 
     def admit(self, page: PageRequest, items: Sequence[SourceItem]) -> tuple[list[LoadItem], int]:
         """Record what a listing page held; return the items to load and how many were skipped."""
         section = self.section_id(page.section_key)
         with self._lock:
             self.listing.pages_done[section] += 1
-            if len(items) != page.size:
+            # Fewer items than keys asked for is news (the rest were deleted), not a shifted listing.
+            if len(items) != page.size and not page.keys:
                 # The library changed mid-listing: offsets shifted, so an item may
                 # have slipped past us. Deleting on this listing could drop it.
                 self.listing.failed_sections.add(section)
@@ -270,14 +273,36 @@ class LoadLedger:
                 held_back += len(gone)
                 held_sections.append(section)
                 continue
-            shared = self.store.points_in_use(gone.values(), excluding=gone.keys())
-            points = sorted({pid for pid in gone.values() if pid not in shared})
-            log.info("section %s: %d items left the library; deleting %d points", section, len(gone), len(points))
-            if points:
-                sink.delete(points)
-            self.store.delete(list(gone))
-            deleted += len(gone)
+            deleted += self._forget(section, gone, sink)
         return Deletions(deleted, held_back, tuple(held_sections))
+
+    def delete_missing(self, sink: Sink) -> Deletions:
+        """After a targeted plan: forget the asked-for items the server no longer has.
+
+        Only sections whose every page arrived count: a page that failed cannot
+        tell "deleted" from "not fetched". No mass-delete guard: each key was
+        named by the server's own notification and then confirmed missing.
+        """
+        deleted = 0
+        for section in self.listing.complete_sections():
+            asked = self._asked.get(section, set()) - self.listing.seen.get(section, set())
+            if not asked:
+                continue
+            known = self.store.keys_in_section(section)
+            gone = {key: pid for key, pid in known.items() if key in asked}
+            if gone:
+                deleted += self._forget(section, gone, sink)
+        return Deletions(deleted)
+
+    def _forget(self, section: str, gone: dict[str, str], sink: Sink) -> int:
+        """Delete the points of ``gone`` (item key -> point id) no other item maps to; forget the items."""
+        shared = self.store.points_in_use(gone.values(), excluding=gone.keys())
+        points = sorted({pid for pid in gone.values() if pid not in shared})
+        log.info("section %s: %d items left the library; deleting %d points", section, len(gone), len(points))
+        if points:
+            sink.delete(points)
+        self.store.delete(list(gone))
+        return len(gone)
 
     def _clean(self, text: str) -> str:
         return redact(text, self._secrets)
