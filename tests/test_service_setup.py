@@ -210,3 +210,9 @@ def test_another_version_is_refused():
     body = status_to_json(SimService().status()) | {"version": 2}
     with pytest.raises(WireError, match="expected a version 1 document, got version 2"):
         status_from_json(body)
+
+
+def test_the_control_token_variable_is_a_known_secret_from_the_start():
+    from plex_loader_tui.cli.redaction import known_secrets
+
+    assert "from-the-environment-0123456789" in known_secrets([], {TOKEN_ENV: "from-the-environment-0123456789"})

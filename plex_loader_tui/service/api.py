@@ -149,7 +149,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = await asyncio.to_thread(generate_latest, request.app[REGISTRY])
+    # On the loop, not in a thread: the collector reads controls.status(), and the engine's
+    # counters are only consistent from the event loop's thread (a scrape costs well under 1 ms).
+    body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
