@@ -12,6 +12,16 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+#: Secrets learnt after logging was set up (the control API's token), masked by every
+#: :class:`RedactingFilter` from then on.
+_REGISTERED: set[str] = set()
+
+
+def register_secret(secret: str) -> None:
+    """Have every :class:`RedactingFilter`, present and future, mask ``secret`` from now on."""
+    if secret:
+        _REGISTERED.add(secret)
+
 
 def mask(secret: str | None) -> str:
     """Return a display form of ``secret`` that keeps at most its last 4 characters."""
@@ -96,7 +106,10 @@ class RedactingFilter(logging.Filter):
         self._formatter = logging.Formatter()
 
     def _clean(self, text: str) -> str:
-        return mask_in_text(redact(text, self._secrets))
+        secrets = self._secrets
+        if _REGISTERED:
+            secrets = tuple(sorted(set(secrets) | _REGISTERED, key=len, reverse=True))
+        return mask_in_text(redact(text, secrets))
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Several handlers share one record; clean it once.

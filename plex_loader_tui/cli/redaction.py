@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from plex_loader_tui.config import SECRET_SETTINGS, SETTINGS_BY_NAME
 from plex_loader_tui.printable import one_line
 from plex_loader_tui.secrets import mask_in_text, redact
+from plex_loader_tui.service.token import TOKEN_ENV
 
 from .parser import PROG
 
@@ -42,10 +43,9 @@ def secrets_in_argv(argv: Sequence[str]) -> tuple[str, ...]:
 
 
 def known_secrets(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
-    """Every secret known before parsing: the standard variables' and the secret flags' values."""
-    from_environment = tuple(
-        v for v in (environ.get(SETTINGS_BY_NAME[s].env[0]) for s in SECRET_SETTINGS) if v
-    )
+    """Every secret known before parsing: the standard variables' (the control token's too) and the secret flags' values."""
+    variables = [SETTINGS_BY_NAME[s].env[0] for s in SECRET_SETTINGS] + [TOKEN_ENV]
+    from_environment = tuple(v for v in (environ.get(name) for name in variables) if v)
     return from_environment + secrets_in_argv(argv)
 
 

@@ -164,6 +164,13 @@ class RunConfig:
     progress_interval: float = default_of("progress_interval")
     log_level: str = default_of("log_level")
     log_file: Path | None = default_of("log_file")
+    # Service (serve)
+    listen: str = default_of("listen")
+    tls_cert: Path | None = default_of("tls_cert")
+    tls_key: Path | None = default_of("tls_key")
+    metrics_public: bool = default_of("metrics_public")
+    allow_insecure_listen: bool = default_of("allow_insecure_listen")
+    sync_interval: float = default_of("sync_interval")
     #: setting name -> where its value came from (absent: a default).
     provenance: Mapping[str, Provenance] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False

@@ -38,12 +38,15 @@ from .kinds import (
     StrSetting,
     UrlSetting,
 )
+from .service_kinds import DurationSetting, ListenSetting
 
 APP_NAME = "plex-loader-tui"
 
 MAX_QUEUE_SIZE = 100_000
 
 GROUPS: tuple[str, ...] = ("Source", "Enrichment", "Target", "Models", "Stages", "Run", "Output")
+#: The settings only ``serve`` reads (its control API and its sync schedule); not a load's.
+SERVICE_GROUP = "Service"
 
 # The collection a load writes when none is named, and the one a demo load writes:
 # synthetic titles must never land in a real library's collection (or its load state).
@@ -238,6 +241,24 @@ SETTINGS: tuple[Setting, ...] = (
                   choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), metavar="LEVEL"),
     PathSetting("log_file", None, "Output", "also write the log to this file",
                 flags=("--log-file",), env=("PLEX_LOADER_LOG_FILE",), metavar="PATH"),
+    # Service (serve)
+    ListenSetting("listen", "127.0.0.1:8765", SERVICE_GROUP,
+                  "address of the control API and /metrics: HOST:PORT, [IPv6]:PORT (port 0 = any free port)",
+                  flags=("--listen",), env=("PLEX_LOADER_LISTEN",), metavar="HOST:PORT"),
+    PathSetting("tls_cert", None, SERVICE_GROUP, "serve the control API over HTTPS with this certificate (PEM)",
+                flags=("--tls-cert",), env=("PLEX_LOADER_TLS_CERT",), metavar="PATH"),
+    PathSetting("tls_key", None, SERVICE_GROUP, "private key (PEM) of --tls-cert",
+                flags=("--tls-key",), env=("PLEX_LOADER_TLS_KEY",), metavar="PATH"),
+    BoolSetting("metrics_public", False, SERVICE_GROUP, "serve /metrics without the control token",
+                flags=("--metrics-public",), neg_flags=("--no-metrics-public",), env=("PLEX_LOADER_METRICS_PUBLIC",)),
+    # Not in profiles: opening the control API to the network in clear text is decided per start.
+    BoolSetting("allow_insecure_listen", False, SERVICE_GROUP,
+                "listen on a non-loopback address without TLS (the token travels in clear text)",
+                flags=("--allow-insecure-listen",), env=("PLEX_LOADER_ALLOW_INSECURE_LISTEN",), in_profile=False),
+    DurationSetting("sync_interval", 6 * 3600.0, SERVICE_GROUP,
+                    "time between reconciling syncs while serving, e.g. 30m, 6h, 1d (0 = never)",
+                    flags=("--sync-interval",), env=("PLEX_LOADER_SYNC_INTERVAL",), metavar="DURATION",
+                    maximum=30 * 86400.0),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = MappingProxyType({s.name: s for s in SETTINGS})
