@@ -96,6 +96,13 @@ class _Dispatch:
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
+        if command == "serve":
+            from .serve import run_serve
+
+            # A service logs to its console (journald) at the configured level.
+            self._log(config, console=True)
+            logger.debug("effective config: %s", config.masked())
+            return self._guard(lambda: run_serve(config))
         config, why = headless_without_terminal(config)
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")

@@ -20,6 +20,7 @@ from plex_loader_tui.config import (
     DEMO_COLLECTION,
     GROUPS,
     SECRET_SETTINGS,
+    SERVICE_GROUP,
     SETTINGS_BY_NAME,
     settings_in_group,
 )
@@ -187,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     for action in search._actions:
         if action.dest == "demo" and action.option_strings == ["--demo"]:
             action.help = f"search the collection a --demo load writes ({DEMO_COLLECTION}) unless --collection names one"
+
+    serve = sub.add_parser(
+        "serve", help="keep the collection in step with Plex (a service with a control API)",
+        description="Load incrementally, then watch Plex's notifications and sync each change within "
+                    "seconds; a control API and Prometheus metrics listen on --listen. SIGTERM or "
+                    "SIGINT drains and exits 0; a second signal stops at once.",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    _add_groups(serve, _LOAD_GROUPS + (SERVICE_GROUP,))
 
     _add_demo_server(sub)
     _add_profiles(sub)

@@ -39,7 +39,7 @@ from .settings import (
 logger = logging.getLogger(__name__)
 
 #: Commands whose run reads a Plex library (``search`` only reads Qdrant).
-_NEEDS_SOURCE = ("load", "retry-failed")
+_NEEDS_SOURCE = ("load", "retry-failed", "serve")
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,7 @@ class SyncService:
         self._clock = clock
         self._started_at = clock()
         self._state = ServiceState.STARTING
-        self._wake: asyncio.Event | None = None
+        self._wake = asyncio.Event()
         self._paused = False
         self._stopping = False
         self._want_reconcile = False
@@ -112,10 +112,14 @@ class SyncService:
         self._poke()
 
     def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
 
     # ----------------------------------------------------------------- controls
+    @property
+    def stopping(self) -> bool:
+        """A drain or cancel was asked for."""
+        return self._stopping
+
     @property
     def state(self) -> ServiceState:
         if self._state in (ServiceState.LOADING, ServiceState.WATCHING) and self._paused:
@@ -235,8 +239,12 @@ class SyncService:
     # ---------------------------------------------------------------------- run
     async def open(self) -> None:
         """Connect and load the models (raises :class:`FatalError`: the service cannot start)."""
-        self._wake = asyncio.Event()
-        await self.session.open()
+        try:
+            await self.session.open()
+        except BaseException:
+            await self.session.close()
+            self._state = ServiceState.STOPPED
+            raise
 
     async def run(self) -> None:
         """Sync at start, then on every change, request and interval, until drained or cancelled.
@@ -244,7 +252,8 @@ class SyncService:
         Call :meth:`open` first. Returns once stopped; the parts are closed.
         """
         try:
-            await self._sync(SyncKind.STARTUP)
+            if not self._stopping:
+                await self._sync(SyncKind.STARTUP)
             while (kind := await self._next_work()) is not None:
                 await self._sync(kind)
         finally:
@@ -253,7 +262,6 @@ class SyncService:
             log.info("stopped")
 
     async def _next_work(self) -> SyncKind | None:
-        assert self._wake is not None
         while True:
             self._wake.clear()
             if self._stopping:
