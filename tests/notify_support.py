@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from typing import Any
 
@@ -34,8 +35,12 @@ class StreamClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.app.close()
+        self.app.keep_running = False
+        ws = self.app.sock
+        if ws is not None and ws.sock is not None:
+            ws.sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread (WebSocketApp.close may not)
         self._thread.join(10)
+        assert not self._thread.is_alive()
 
     def _message(self, _ws: object, text: str) -> None:
         with self._cond:

@@ -145,3 +145,37 @@ def test_churn_is_seeded_and_stops_its_thread():
         assert client.wait_for(lambda ms: sum(m["type"] == "status" for m in ms) >= 3)
         server.stop_churn()
         assert churn._thread is None and sum(churn.counts.values()) >= 3
+
+
+def test_the_demo_server_command_churns_and_tells_its_clients():
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PYTHONPATH": str(repo)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plex_loader_tui", "demo-server", "--port", "0", "--items", "30", "--churn", "1200",
+         "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=repo,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        plex_url = lines[1].split()[1]
+        assert lines[4].startswith("  Churn: 1200 changes a minute")
+
+        class Remote:  # what StreamClient needs of a server
+            url, token = plex_url, "demo-token"
+
+        with StreamClient(Remote()) as client:  # type: ignore[arg-type]
+            assert client.opened.wait(20)
+            assert client.wait_for(lambda ms: sum(m["type"] == "status" for m in ms) >= 2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -64,8 +64,8 @@ class ChangeBatcher:
 
     def __init__(self, *, quiet: float = QUIET_SECONDS, max_delay: float = MAX_DELAY_SECONDS,
                  max_batch: int = MAX_BATCH) -> None:
-        if not 0 < quiet <= max_delay:
-            raise ValueError(f"batching: expected 0 < quiet <= max delay, got {quiet} and {max_delay}")
+        if not (quiet > 0 and max_delay > 0):
+            raise ValueError(f"batching: expected waits above 0 s, got quiet {quiet} and max delay {max_delay}")
         if max_batch < 1:
             raise ValueError(f"batching: expected a batch of at least 1 item, got {max_batch}")
         self.quiet, self.max_delay, self.max_batch = quiet, max_delay, max_batch

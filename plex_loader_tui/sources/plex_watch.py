@@ -148,12 +148,13 @@ class _Listener(AlertListener):
         self.name = "plex-watch-socket"
         self._watcher = watcher
         self._closing = threading.Event()
+        self._sock: socket.socket | None = None
         self.opened = False
 
     def run(self) -> None:
         w = self._watcher
         try:
-            sock = w._open_socket()
+            sock = self._sock = w._open_socket()
         except OSError as exc:
             w._on_error(exc)
             return
@@ -167,7 +168,7 @@ class _Listener(AlertListener):
 
     def _opened(self, ws: websocket.WebSocketApp) -> None:
         if self._closing.is_set():
-            ws.close()
+            self._hang_up()
             return
         self.opened = True
         self._watcher._on_open()
@@ -175,7 +176,18 @@ class _Listener(AlertListener):
     def stop(self) -> None:
         self._closing.set()
         if self._ws is not None:
-            self._ws.close()
+            self._ws.keep_running = False
+        self._hang_up()
+
+    def _hang_up(self) -> None:
+        # Shut the socket down rather than WebSocketApp.close(): that closes the
+        # descriptor under the reading thread's poll, which then never wakes.
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class PlexWatcher:
