@@ -97,4 +97,5 @@ async def test_a_burst_of_2000_changes_costs_a_handful_of_plex_requests():
         assert batcher.added == 2_000 and watcher.counters().events_received == 2_000
         requests = _metadata_requests(server)
         # ceil(keys in each batch / 100) summed: 20 when the batches split at multiples of 100.
+        print(f"\n2,000 changes: {batches} batches, {requests} metadata requests")
         assert requests <= 20 + batches and batches <= 4, (requests, batches)
