@@ -15,6 +15,7 @@ import signal
 import threading
 from typing import Any
 
+from plex_loader_tui.config import SETTINGS_BY_NAME
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.secrets import mask
@@ -27,6 +28,8 @@ _SERVICES = ("plex", "tmdb", "imdb")
 _SIGNAL_CODES = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}
 
 
+#: The most changes a minute --churn asks for (the setting's own bound).
+_MAX_CHURN = SETTINGS_BY_NAME["demo_churn"].maximum
 #: The flags that are a share of requests, 0..1 (each picks one fault).
 _RATE_FLAGS = ("error_rate", "malformed_rate", "html_rate", "wrong_shape_rate", "huge_rate", "throttle_rate",
                "stall_rate", "stall_body_rate")
@@ -51,6 +54,7 @@ def _check(args: argparse.Namespace) -> None:
         ("--huge-mb", args.huge_mb >= 0, f"must be at least 0, got {args.huge_mb:g}"),
         ("--retry-after", args.retry_after >= 0, f"must be at least 0, got {args.retry_after}"),
         ("--stall-ms", args.stall_ms >= 0, f"must be at least 0, got {args.stall_ms:g}"),
+        ("--churn", 0 <= args.churn <= _MAX_CHURN, f"must be between 0 and {_MAX_CHURN:,}, got {args.churn}"),
         ("--short-total", args.short_total is None or args.short_total >= 0,
          f"must be at least 0, got {args.short_total}"),
     ]
@@ -93,6 +97,8 @@ def run_demo_server(args: argparse.Namespace, stop: threading.Event | None = Non
         logger.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
         print(f"demo-server: cannot listen on {args.host}:{args.port}: {exc}", flush=True)
         return ExitCode.USAGE
+    if args.churn:
+        server.start_churn(args.churn)
     done = stop or threading.Event()
     received: list[int] = []
 
@@ -115,7 +121,9 @@ def run_demo_server(args: argparse.Namespace, stop: threading.Event | None = Non
             f"  Plex:  {server.plex_url}  (token: {shown_token})\n"
             f"  TMDb:  {server.tmdb_url}  (api key: {shown_key})\n"
             f"  IMDb:  {server.imdb_url}\n"
-            "Press Ctrl+C to stop.",
+            + (f"  Churn: {args.churn} changes a minute, told on {server.plex_url}/:/websockets/notifications\n"
+               if args.churn else "")
+            + "Press Ctrl+C to stop.",
             flush=True,
         )
         done.wait()

@@ -239,6 +239,9 @@ def _add_demo_server(sub: argparse._SubParsersAction) -> None:
                       help="how long a stalled answer stays silent (default: %(default)g)")
     demo.add_argument("--short-total", type=int, default=None, metavar="N",
                       help="Plex section listings report at most N items in totalSize (default: off)")
+    demo.add_argument("--churn", type=int, default=SETTINGS_BY_NAME["demo_churn"].default, metavar="N",
+                      help="change N items a minute (touch, add, remove; seeded), telling connected clients "
+                           "through Plex's notification stream (default: 0, none)")
     demo.add_argument("--hostile", action="store_true",
                       help="titles, summaries, tags and error bodies carry markup, escape sequences and "
                            "control characters")

@@ -127,6 +127,7 @@ class RunConfig:
     demo_items: int = default_of("demo_items")
     demo_seed: int = default_of("demo_seed")
     demo_latency_ms: int = default_of("demo_latency_ms")
+    demo_churn: int = default_of("demo_churn")
     # Enrichment
     tmdb_api_key: str | None = default_of("tmdb_api_key")
     tmdb_base_url: str = default_of("tmdb_base_url")

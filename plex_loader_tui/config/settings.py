@@ -148,6 +148,10 @@ SETTINGS: tuple[Setting, ...] = (
     IntSetting("demo_latency_ms", 0, "Source", "latency the demo server adds to each request",
                flags=("--demo-latency-ms",), env=("PLEX_LOADER_DEMO_LATENCY_MS",), minimum=0,
                maximum=60_000, metavar="MS"),
+    IntSetting("demo_churn", 0, "Source",
+               "with --demo: the demo server changes N items a minute (touch, add, remove; seeded) and tells "
+               "connected clients through Plex's notification stream",
+               flags=("--churn",), env=("PLEX_LOADER_DEMO_CHURN",), minimum=0, maximum=600_000, metavar="N"),
     # Enrichment
     SecretSetting("tmdb_api_key", None, "Enrichment",
                   "TMDb v3 API key or v4 bearer token (without it TMDb enrichment is off)",

@@ -9,6 +9,7 @@ contract: reordering any of them changes every library.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .items import Credit, DemoEpisode, DemoMovie, DemoSeason, DemoShow, ExternalRatings
@@ -81,6 +82,15 @@ class _Gen:
                 return name
             x -= share
         return "modern"
+
+    def reserve(self, ids: Iterable[str], titles: Iterable[str]) -> None:
+        """Never hand out these TMDb/IMDb ids or titles (they exist already)."""
+        for ident in ids:
+            if ident.startswith("tt") and ident[2:].isdigit():
+                self._imdb.add(int(ident[2:]))
+            elif ident.isdigit():
+                self._tmdb.add(int(ident))
+        self._titles.update(titles)
 
     def hexid(self) -> str:
         return f"{self.rng.getrandbits(96):024x}"
@@ -201,11 +211,27 @@ def generate(seed: int, size: int) -> GeneratedLibrary:
     return out
 
 
-def _add_movies(g: _Gen, out: GeneratedLibrary, n_movies: int, next_key: int) -> int:
+def more_movies(seed: int, count: int, next_key: int, first_index: int,
+                taken_ids: Iterable[str] = (), taken_titles: Iterable[str] = ()) -> list[DemoMovie]:
+    """``count`` new movies for a library that grows while it is served (``DemoLibrary.add``).
+
+    Deterministic in ``seed``; their rating keys start at ``next_key``, and
+    ``first_index`` (how many movies the library has made so far) keeps them
+    out of the forced awkward cases of the first few. Their ids and titles
+    avoid ``taken_ids`` (TMDb and IMDb ids) and ``taken_titles``.
+    """
+    g = _Gen(seed)
+    g.reserve(taken_ids, taken_titles)
+    out = GeneratedLibrary()
+    _add_movies(g, out, count, next_key, first_index)
+    return out.movies
+
+
+def _add_movies(g: _Gen, out: GeneratedLibrary, n_movies: int, next_key: int, first_index: int = 0) -> int:
     """Add ``n_movies`` movies to ``out``; return the next free rating key."""
     r = g.rng
     movies, tmdb_missing, imdb_missing = out.movies, out.tmdb_missing, out.imdb_missing
-    for i in range(n_movies):
+    for i in range(first_index, first_index + n_movies):
         kind = g.flavour(i)
         genres = tuple(r.sample(sorted(PREMISES), r.randint(1, 3)))
         year = r.randint(1950, 2025)

@@ -5,7 +5,9 @@ under ``/imdb``, Plex everywhere else), applies that service's faults (latency,
 rate limit, stalls, errors and the other answers of :mod:`.faults`), checks its
 credentials, lets its routes answer, and records the request on the
 :class:`~.server.DemoServer`. A streamed reply goes out with chunked transfer
-encoding.
+encoding. Two Plex paths skip the faults: the notification stream (a
+WebSocket upgrade, handed to :mod:`.notifications`; the connection then
+belongs to it) and the demo's own ``/demo`` routes (:mod:`.control`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ..secrets import mask
+from .control import CONTROL_PREFIX, control_route
 from .faults import ANSWER_FAULTS, FaultSettings, Service, ServiceState
 from .hostile import hostile_json
 from .imdb_api import ImdbRoutes
+from .notifications import NOTIFICATIONS_PATH
+from .notify_socket import WebSocketClient
 from .plex_api import PlexRoutes
 from .replies import (
     TMDB_401,
@@ -104,6 +109,12 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self._handle()
 
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle()
+
     # ------------------------------------------------------------- dispatch
     def _handle(self) -> None:
         demo = self.server.demo
@@ -119,6 +130,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             service = "plex"
             path = raw_path.rstrip("/") or "/"
+        if service == "plex" and (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
+            self._control(demo, path, query)
+            return
+        if service == "plex" and path == NOTIFICATIONS_PATH and self.command == "GET":
+            self._notifications(demo, query)
+            return
+        if self.command not in ("GET", "HEAD"):
+            self._send(html_reply(405, "Method Not Allowed"))
+            return
         state = demo._state[service]
         faults = state.faults
         target = self._target(service, path, query)
@@ -133,8 +153,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if reply.status == 200 and reply.chunks is None and state.picks(faults, "malformed", target):
             # Cut the body mid-element: the client gets a 200 it cannot parse.
             body = body[: max(1, len(body) * 3 // 5)]
-        masked = {k: [mask(v) for v in vs] if k.lower() in _SECRET_PARAMS else vs for k, vs in query.items()}
-        demo._record(RequestRecord(service, self.command, path, masked, reply.status, time.time()))
+        demo._record(RequestRecord(service, self.command, path, _masked(query), reply.status, time.time()))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         if reply.chunks is None:
@@ -156,6 +175,53 @@ class RequestHandler(BaseHTTPRequestHandler):
             if chunk:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
+
+    def _send(self, reply: Reply) -> None:
+        """Send a small reply whole (no faults, no log record)."""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def _control(self, demo: DemoServer, path: str, query: dict[str, list[str]]) -> None:
+        try:
+            self._authenticate(demo, "plex", path, query)
+            length = int(self.headers.get("Content-Length") or 0)
+            if not 0 <= length <= 1024 * 1024:
+                raise json_reply(413, {"error": "body too large"})
+            body = self.rfile.read(length) if length else b""
+            reply = control_route(demo, self.command, path, body)
+        except Reply as r:
+            reply = r
+        except ValueError:
+            reply = json_reply(400, {"error": "bad Content-Length"})
+        self._send(reply)
+
+    def _notifications(self, demo: DemoServer, query: dict[str, list[str]]) -> None:
+        """The notification stream: a WebSocket upgrade, then the connection serves it until it ends."""
+        reply: Reply | None = None
+        if (self.headers.get("Upgrade") or "").lower() != "websocket":
+            reply = html_reply(400, "Bad Request")
+        else:
+            try:
+                self._authenticate(demo, "plex", NOTIFICATIONS_PATH, query)
+            except Reply as r:
+                reply = r
+        if reply is None and demo.notifications.refusing:
+            reply = html_reply(503, "Service Unavailable")
+        status = reply.status if reply is not None else 101
+        demo._record(RequestRecord("plex", "GET", NOTIFICATIONS_PATH, _masked(query), status, time.time()))
+        if reply is not None:
+            self._send(reply)
+            return
+        # The request line and headers as sent, for wsproto to check and answer the handshake.
+        head = self.raw_requestline + "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()).encode("latin-1")
+        self.close_connection = True
+        demo.notifications.serve(WebSocketClient(self.connection, self.rfile), head + b"\r\n")
 
     def _target(self, service: Service, path: str, query: dict[str, list[str]]) -> str:
         q = {k: v[-1] for k, v in query.items() if k.lower() not in _SECRET_PARAMS}
@@ -232,6 +298,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             if given != demo.tmdb_api_key:
                 raise tmdb_error(401, *TMDB_401)
 
+
+
+def _masked(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The query with credential values masked, for the request log."""
+    return {k: [mask(v) for v in vs] if k.lower() in _SECRET_PARAMS else vs for k, vs in query.items()}
 
 
 def _hostile_json(reply: Reply) -> Reply:

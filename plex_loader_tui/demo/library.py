@@ -17,9 +17,11 @@ The library is meant to look like a real one to every stage of the load:
   ``Guid`` children for the rest;
 * TMDb and IMDb records for the ids it uses, except a few ids that answer 404.
 
-It can also change after it is served (``touch``/``remove``) so that tests of
-incremental re-runs see updated and deleted items. Every read and write goes
-through one lock, so the server's threads always see a consistent library.
+It can also change after it is served (``add``/``touch``/``remove``) so that
+tests of incremental re-runs and of the sync service see new, updated and
+deleted items; each change is told to the library's listeners (the demo
+server turns them into Plex notifications). Every read and write goes through
+one lock, so the server's threads always see a consistent library.
 
 The items are in :mod:`.items`, their generation in :mod:`.generator`; this
 module holds the library itself: its lookups and its mutations.
@@ -28,17 +30,31 @@ module holds the library itself: its lookups and its mutations.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from . import generator
 from .items import DemoEpisode, DemoItem, DemoMovie, DemoSeason, DemoShow
 
-__all__ = ["DemoEpisode", "DemoItem", "DemoLibrary", "DemoMovie", "DemoSeason", "DemoShow"]
+__all__ = ["DemoEpisode", "DemoItem", "DemoLibrary", "DemoMovie", "DemoSeason", "DemoShow", "LibraryEvent"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEvent:
+    """One item the library added, changed or removed (``item`` as it is now, or was)."""
+
+    kind: Literal["added", "changed", "removed"]
+    item: DemoItem
+
+
+#: Hears each mutation's events, after the library's lock is released.
+LibraryListener = Callable[[Sequence[LibraryEvent]], None]
 
 
 class DemoLibrary:
@@ -72,6 +88,8 @@ class DemoLibrary:
         #: TMDb ids (movie or show) and IMDb ids that answer 404 although items use them.
         self.tmdb_missing: frozenset[str] = frozenset(tmdb_missing)
         self.imdb_missing: frozenset[str] = frozenset(imdb_missing)
+        self._listeners: list[LibraryListener] = []
+        self._added = 0  # movies made by add(): seeds the next ones
         self._reindex()
 
     # ---------------------------------------------------------------- building
@@ -200,12 +218,18 @@ class DemoLibrary:
     def touch(self, rating_keys: Iterable[int], *, summary: str | None = None) -> None:
         """Change the summary of these movies/episodes and bump their ``updatedAt``.
 
-        Without ``summary`` the old one gets a marked revision, so the content
+        Without ``summary`` the old one gets a numbered revision mark (replacing
+        the last one, so a summary touched often does not grow), so the content
         (and its hash downstream) really changes.
         """
+        keys = list(rating_keys)
+        events: list[LibraryEvent] = []
         with self._lock:
+            for key in keys:
+                if key not in self._movies and key not in self._episodes:
+                    raise KeyError(f"no movie or episode with rating key {key}")  # before any change
             now = int(time.time())
-            for key in rating_keys:
+            for key in keys:
                 table: dict[int, DemoMovie] | dict[int, DemoEpisode]
                 if key in self._movies:
                     table = self._movies
@@ -214,28 +238,101 @@ class DemoLibrary:
                 else:
                     raise KeyError(f"no movie or episode with rating key {key}")
                 old = table[key]
-                new_summary = summary if summary is not None else (old.summary + "\n\n(Revised cut.)").lstrip()
-                table[key] = replace(old, summary=new_summary, updated_at=max(old.updated_at + 1, now))  # type: ignore[index,arg-type]
+                new_summary = summary if summary is not None else _revised(old.summary)
+                new = replace(old, summary=new_summary, updated_at=max(old.updated_at + 1, now))
+                table[key] = new  # type: ignore[index,assignment]
+                events.append(LibraryEvent("changed", new))
             self._reindex()
+        self._tell(events)
 
-    def remove(self, rating_keys: Iterable[int]) -> None:
-        """Delete movies, episodes, seasons or whole shows (with their episodes)."""
+    def remove(self, rating_keys: Iterable[int]) -> list[DemoItem]:
+        """Delete movies, episodes, seasons or whole shows (with their episodes); return every item deleted.
+
+        ``KeyError`` for a key the library does not hold, before anything is deleted.
+        """
+        keys = list(rating_keys)
+        gone: list[DemoItem] = []
         with self._lock:
-            for key in list(rating_keys):
-                if key in self._movies:
-                    del self._movies[key]
-                elif key in self._episodes:
-                    del self._episodes[key]
-                elif key in self._seasons:
-                    del self._seasons[key]
-                    for e in [e for e in self._episodes.values() if e.season_key == key]:
-                        del self._episodes[e.rating_key]
-                elif key in self._shows:
-                    del self._shows[key]
-                    for s in [s for s in self._seasons.values() if s.show_key == key]:
-                        del self._seasons[s.rating_key]
-                    for e in [e for e in self._episodes.values() if e.show_key == key]:
-                        del self._episodes[e.rating_key]
-                else:
+            for key in keys:
+                if self.get(key) is None:
                     raise KeyError(f"no item with rating key {key}")
+            for key in keys:
+                if self.get(key) is None:
+                    continue  # already gone with its show or season
+                if key in self._movies:
+                    gone.append(self._movies.pop(key))
+                elif key in self._episodes:
+                    gone.append(self._episodes.pop(key))
+                elif key in self._seasons:
+                    for e in [e for e in self._episodes.values() if e.season_key == key]:
+                        gone.append(self._episodes.pop(e.rating_key))
+                    gone.append(self._seasons.pop(key))
+                elif key in self._shows:
+                    for e in [e for e in self._episodes.values() if e.show_key == key]:
+                        gone.append(self._episodes.pop(e.rating_key))
+                    for s in [s for s in self._seasons.values() if s.show_key == key]:
+                        gone.append(self._seasons.pop(s.rating_key))
+                    gone.append(self._shows.pop(key))
             self._reindex()
+        # Like Plex, a removed show or season is told item by item (its episodes first).
+        self._tell([LibraryEvent("removed", item) for item in gone])
+        return gone
+
+    def add(self, count: int = 1, *, title: str | None = None) -> list[DemoMovie]:
+        """Add ``count`` new movies (with their TMDb and IMDb records); return them.
+
+        Deterministic: the library's seed and how many movies it has added so
+        far decide them. ``title`` names the (single) new movie.
+        """
+        if count < 1 or (title is not None and count != 1):
+            raise ValueError(f"add: expected count >= 1 (1 with a title), got {count}")
+        with self._lock:
+            items = (*self._movies.values(), *self._shows.values(), *self._episodes.values())
+            made = generator.more_movies(
+                self.seed * 1_000_003 + self._added,
+                count,
+                next_key=max((*self._movies, *self._shows, *self._seasons, *self._episodes), default=0) + 1,
+                first_index=len(self._movies) + self._added,
+                taken_ids=[i for item in items for i in (item.tmdb_id, item.imdb_id)],
+                taken_titles=[m.title for m in self._movies.values()],
+            )
+            if title is not None:
+                made = [replace(made[0], title=title)]
+            now = int(time.time())
+            made = [replace(m, added_at=now, updated_at=now) for m in made]
+            for movie in made:
+                self._movies[movie.rating_key] = movie
+            self._added += count
+            self._reindex()
+        self._tell([LibraryEvent("added", m) for m in made])
+        return made
+
+    # --------------------------------------------------------------- listeners
+    def subscribe(self, listener: LibraryListener) -> None:
+        """Have ``listener`` told of every later change (from the thread that made it)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: LibraryListener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _tell(self, events: list[LibraryEvent]) -> None:
+        if not events:
+            return
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(events)
+
+
+_REVISION = re.compile(r"\n*\(Revised cut (\d+)\.\)$")
+
+
+def _revised(summary: str) -> str:
+    """``summary`` with its revision mark counted up: ``… (Revised cut 2.)``."""
+    found = _REVISION.search(summary)
+    n = int(found.group(1)) + 1 if found else 1
+    base = summary[: found.start()] if found else summary
+    return f"{base}\n\n(Revised cut {n}.)".lstrip()

@@ -13,6 +13,12 @@ One threaded HTTP/1.1 server (keep-alive) serves three services from one
 * IMDb (the imdbapi.dev API) under ``/imdb`` (``/titles/{tt}``,
   ``/titles:batchGet``).
 
+Plex's notification stream (``/:/websockets/notifications``, a WebSocket)
+tells connected clients about every change of the library (:mod:`.notifications`);
+the library changes through :meth:`DemoServer.add_items`, :meth:`~DemoServer.touch_items`
+and :meth:`~DemoServer.remove_items`, the same over HTTP under ``/demo``
+(:mod:`.control`), or by itself with :meth:`DemoServer.start_churn` (:mod:`.churn`).
+
 Each service has fault knobs (latency, 5xx rate, rate limit with 429 and
 ``Retry-After``, truncated bodies, paths that always fail, captive-portal HTML,
 answers of the wrong shape, huge streamed bodies, long ``Retry-After``, stalls
@@ -35,9 +41,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..secrets import mask
+from .churn import Churn
 from .faults import SERVICES, FaultSettings, Service, ServiceState
 from .handler import IMDB_PREFIX, TMDB_PREFIX, DemoHTTPServer, RequestHandler
+from .items import DemoMovie
 from .library import DemoLibrary
+from .notifications import NotificationHub
 from .request_log import RequestLog, RequestRecord
 
 __all__ = ["DemoServer", "FaultSettings", "RequestRecord", "Service"]
@@ -95,6 +104,10 @@ class DemoServer:
         self._xml_cache: dict[tuple[int, int, bool, bool, bool], str] = {}
         # Set while stopping: wakes the handler threads that stall on purpose.
         self._stopping = threading.Event()
+        self.notifications = NotificationHub()
+        self.library.subscribe(self.notifications.on_library_change)
+        self._churn: Churn | None = None
+        self._seed = seed
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> DemoServer:
@@ -117,6 +130,7 @@ class DemoServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self.stop_churn()
         self._stopping.set()
         httpd.shutdown()
         httpd.server_close()
@@ -188,6 +202,47 @@ class DemoServer:
 
     def faults(self, service: Service) -> FaultSettings:
         return self._state[service].faults
+
+    # ------------------------------------------------------- library changes
+    def add_items(self, count: int = 1, *, title: str | None = None) -> list[DemoMovie]:
+        """Add ``count`` new movies (or one named ``title``); connected clients are notified."""
+        return self.library.add(count, title=title)
+
+    def touch_items(self, rating_keys: list[int]) -> None:
+        """Change these movies/episodes (new summary and ``updatedAt``); clients are notified.
+
+        ``KeyError`` for a key that is not a movie or episode (nothing is changed then).
+        """
+        self.library.touch(rating_keys)
+
+    def remove_items(self, rating_keys: list[int]) -> list[int]:
+        """Remove items (a show or season with its episodes); return every key removed.
+
+        ``KeyError`` for a key the library does not hold (nothing is removed then).
+        """
+        return [item.rating_key for item in self.library.remove(rating_keys)]
+
+    def start_churn(self, per_minute: int) -> Churn:
+        """Change ``per_minute`` items a minute until :meth:`stop_churn` (or :meth:`stop`)."""
+        self.stop_churn()
+        self._churn = Churn(self.library, per_minute, seed=self.library.seed * 31 + self._seed).start()
+        return self._churn
+
+    def stop_churn(self) -> None:
+        churn, self._churn = self._churn, None
+        if churn is not None:
+            churn.stop()
+
+    # ---------------------------------------------------------- notifications
+    def drop_notification_clients(self) -> int:
+        """Cut every notification-stream connection, as a Plex restart does; return how many."""
+        return self.notifications.drop_all()
+
+    def set_notifications_down(self, down: bool) -> None:
+        """Play a Plex whose notification stream is down: cut its clients and answer new ones 503."""
+        self.notifications.refusing = down
+        if down:
+            self.drop_notification_clients()
 
     # ------------------------------------------------------------ request log
     @property

@@ -56,6 +56,8 @@ def start_demo(config: RunConfig) -> tuple[DemoServer, Endpoints]:
     if config.demo_latency_ms:
         for service in DEMO_SERVICES:
             demo.set_faults(service, latency_ms=config.demo_latency_ms)
+    if config.demo_churn:
+        demo.start_churn(config.demo_churn)
     return demo, Endpoints(**demo_settings(demo))
 
 

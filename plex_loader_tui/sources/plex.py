@@ -35,7 +35,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 import requests
@@ -63,6 +64,18 @@ log = logging.getLogger(__name__)
 _TYPE_MOVIE = 1
 _TYPE_SHOW = 2
 _TYPE_EPISODE = 4
+
+
+#: What a ``Video`` element's ``type`` is as one of our items.
+_KINDS: dict[str, PageKind] = {"movie": "movie", "episode": "episode"}
+
+
+@dataclass(frozen=True, slots=True)
+class SectionItem:
+    """An item read by rating key, with the key of the library section it is in."""
+
+    section_key: str
+    item: SourceItem
 
 
 # --------------------------------------------------------------------- errors
@@ -147,13 +160,24 @@ class PlexSource:
 
     # ------------------------------------------------------------ requests
     def _get(self, key: str, headers: dict[str, str] | None = None, *, connecting: bool = False) -> Element:
-        """One request; returns the answer's ``MediaContainer``.
+        """One request; returns the answer's ``MediaContainer`` (see :meth:`_request`)."""
+        root = self._request(key, headers, connecting=connecting)
+        assert root is not None  # only a missing_ok request answers None
+        return root
+
+    def _request(
+        self, key: str, headers: dict[str, str] | None = None, *, connecting: bool = False,
+        label: str | None = None, missing_ok: bool = False,
+    ) -> Element | None:
+        """One request; returns the answer's ``MediaContainer`` (None for a 404 when ``missing_ok``).
 
         Raises :class:`PlexAuthError` on a 401 and :class:`PlexUnreachableError`
         when no connection can be made; any other failure is a
-        :class:`PlexPageError`, or fatal too while ``connecting``.
+        :class:`PlexPageError`, or fatal too while ``connecting``. Messages name
+        the request by ``label`` (default: ``key``).
         """
         settings = self.settings
+        shown = label or key
         try:
             answer = fetch(
                 self._session,
@@ -166,10 +190,12 @@ class PlexSource:
         except PlexFetchError as exc:
             problem = redact(str(exc), [settings.token])
             if exc.failure is Failure.UNREACHABLE or connecting:
-                raise self._unreachable(f"{problem} on {key}") from None
-            raise self._page_error(key, problem) from None
+                raise self._unreachable(f"{problem} on {shown}") from None
+            raise self._page_error(shown, problem) from None
         if answer.status == 401:
             raise self._auth_error()
+        if answer.status == 404 and missing_ok:
+            return None
         problem = answer.describe()
         if answer.status == 200:
             try:
@@ -177,8 +203,8 @@ class PlexSource:
             except NotPlexAnswer as exc:
                 problem += f", not a Plex answer: {exc}"
         if connecting:
-            raise self._not_plex(f"{key}: {problem}")
-        raise self._page_error(key, problem)
+            raise self._not_plex(f"{shown}: {problem}")
+        raise self._page_error(shown, problem)
 
     # ------------------------------------------------------------ connect
     def connect(self) -> ServerInfo:
@@ -333,10 +359,51 @@ class PlexSource:
             show_ids = self._show_ids({k for el in elements if (k := el.get("grandparentRatingKey"))})
         items = []
         for el in elements:
-            item = parse_item(el, page, self.server_info.machine_identifier, show_ids)
+            item = parse_item(el, page.kind, page.section_title, self.server_info.machine_identifier, show_ids, page)
             if item is not None:
                 items.append(item)
         return items
+
+    # ------------------------------------------------------ targeted fetch
+    def fetch_items(self, rating_keys: Sequence[str]) -> list[SectionItem]:
+        """The movies and episodes with these rating keys, read from ``/library/metadata/{k1,k2,…}``.
+
+        One request per :attr:`PlexSettings.keys_per_request` keys (plus, for
+        episodes of a show :meth:`plan` did not see, one request for the shows).
+        Each item comes with the key of the section it is in, from whatever
+        section (filter by ``section_key`` to keep only the chosen libraries).
+        Keys Plex no longer knows are simply absent, as are shows and seasons;
+        the caller treats an absent key as deleted. A failed answer raises
+        :class:`PlexPageError` (the whole call: retry it like a page).
+
+        The items are read from each item's full metadata, which can hold more
+        tags (cast, genres) than a section listing shows of the same item.
+        """
+        keys = list(dict.fromkeys(str(k).strip() for k in rating_keys))
+        bad = [k for k in keys if not k.isdigit()]
+        if bad:
+            raise ValueError(f"rating keys are whole numbers; got {bad[0][:40]!r}")
+        if self._info is None:
+            self.connect()
+        size = self.settings.keys_per_request
+        elements: list[tuple[Element, Element]] = []  # (item, the answer it came in)
+        for start in range(0, len(keys), size):
+            chunk = keys[start : start + size]
+            label = f"/library/metadata/{chunk[0]},… ({len(chunk)} keys)" if len(chunk) > 1 else None
+            root = self._request(f"/library/metadata/{','.join(chunk)}", label=label, missing_ok=True)
+            if root is not None:  # a 404: none of these keys exists any more
+                elements.extend((el, root) for el in root if el.tag == "Video" and el.get("type") in _KINDS)
+        shows = {k for el, _ in elements if el.get("type") == "episode" and (k := el.get("grandparentRatingKey"))}
+        show_ids = self._show_ids(shows) if shows else {}
+        found: list[SectionItem] = []
+        for el, root in elements:
+            section = el.get("librarySectionID") or root.get("librarySectionID") or ""
+            title = el.get("librarySectionTitle") or root.get("librarySectionTitle") or ""
+            item = parse_item(el, _KINDS[el.get("type") or ""], title, self.server_info.machine_identifier, show_ids,
+                              "/library/metadata")
+            if item is not None:
+                found.append(SectionItem(section, item))
+        return found
 
     def fetch_pages(self, pages: list[PageRequest]) -> list[SourceItem]:
         """Batch form for the engine: the items of every page, in order."""

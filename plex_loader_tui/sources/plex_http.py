@@ -31,6 +31,12 @@ _MAX_RETRY_AFTER = 60.0
 #: A listing's item is 1-4 KiB of XML; 32 KiB leaves room for long summaries and casts.
 _BODY_FLOOR = 1024 * 1024
 _BODY_PER_ITEM = 32 * 1024
+#: Rating keys asked for in one ``/library/metadata/{k1,k2,…}`` request. 100 keys of
+#: up to 10 digits make a path of about 1.1 KB, well under the ~8 KB many servers and
+#: proxies accept for a request line; 2,000 changed items cost 20 requests.
+KEYS_PER_REQUEST = 100
+#: The most keys one request may name (about 5.5 KB of path).
+MAX_KEYS_PER_REQUEST = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,9 @@ class PlexSettings:
     retries of each request (429/5xx/connection errors) and ``timeout`` is how
     long, in seconds, to wait for an answer or for more of its body.
     ``max_body_bytes`` caps the body of any one answer (by default 1 MiB plus
-    32 KiB per item of a page: about 7 MiB for pages of 200).
+    32 KiB per item of a page: about 7 MiB for pages of 200). ``keys_per_request``
+    is how many rating keys one targeted fetch (``/library/metadata/{k1,k2,…}``)
+    names at most.
     """
 
     url: str
@@ -52,6 +60,7 @@ class PlexSettings:
     timeout: float = default_of("plex_timeout")
     retries: int = 4
     max_body_bytes: int | None = None
+    keys_per_request: int = KEYS_PER_REQUEST
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -63,6 +72,10 @@ class PlexSettings:
             raise ConfigError(f"plex timeout: expected a positive number of seconds, got {self.timeout!r}")
         if not isinstance(self.retries, int) or self.retries < 0:
             raise ConfigError(f"plex retries: expected a whole number >= 0, got {self.retries!r}")
+        if not isinstance(self.keys_per_request, int) or not 1 <= self.keys_per_request <= MAX_KEYS_PER_REQUEST:
+            raise ConfigError(
+                f"plex keys per request: expected 1..{MAX_KEYS_PER_REQUEST}, got {self.keys_per_request!r}"
+            )
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise ConfigError(f"plex body cap: expected a positive number of bytes, got {self.max_body_bytes!r}")
 
@@ -71,13 +84,13 @@ class PlexSettings:
         """The most bytes read from one answer."""
         if self.max_body_bytes is not None:
             return self.max_body_bytes
-        return _BODY_FLOOR + self.chunk_size * _BODY_PER_ITEM
+        return _BODY_FLOOR + max(self.chunk_size, self.keys_per_request) * _BODY_PER_ITEM
 
     def __repr__(self) -> str:
         return (
             f"PlexSettings(url={mask_url(self.url)!r}, token={mask(self.token)!r}, libraries={self.libraries!r}, "
             f"chunk_size={self.chunk_size}, timeout={self.timeout}, retries={self.retries}, "
-            f"max_body_bytes={self.max_body_bytes})"
+            f"max_body_bytes={self.max_body_bytes}, keys_per_request={self.keys_per_request})"
         )
 
     __str__ = __repr__

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from ..models import Person, SourceItem
-from ..ports import PageRequest
+from ..ports import PageKind
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +129,19 @@ def _tags(el: Element, tag: str) -> tuple[str, ...]:
 
 
 
-def parse_item(el: Element, page: PageRequest, server_id: str, show_ids: Mapping[str, str | None]) -> SourceItem | None:
-    """One ``<Video>`` of a listing page as a :class:`SourceItem` (None without a rating key)."""
+def parse_item(
+    el: Element, kind: PageKind, library: str, server_id: str, show_ids: Mapping[str, str | None], where: object
+) -> SourceItem | None:
+    """One ``<Video>`` of a listing page (or of a ``/library/metadata`` answer) as a
+    :class:`SourceItem` of ``kind`` in the library titled ``library``; None without
+    a rating key. ``where`` names the answer in the warning about that."""
     rating_key = el.get("ratingKey")
     if not rating_key:
-        log.warning("%s: skipped an item without a ratingKey (title %r)", page, el.get("title"))
+        log.warning("%s: skipped an item without a ratingKey (title %r)", where, el.get("title"))
         return None
     guid = el.get("guid") or ""
     ids = parse_external_ids(guid, (g.get("id") or "" for g in el.iter("Guid")))
-    episode = page.kind == "episode"
+    episode = kind == "episode"
     show_key = el.get("grandparentRatingKey") if episode else None
     show_tmdb = None
     if episode:
@@ -148,7 +152,7 @@ def parse_item(el: Element, page: PageRequest, server_id: str, show_ids: Mapping
         guid=guid,
         type="episode" if episode else "movie",
         title=el.get("title") or "",
-        library=page.section_title,
+        library=library,
         year=parse_int(el.get("year")),
         summary=el.get("summary") or "",
         tagline=el.get("tagline") or "",
