@@ -70,6 +70,8 @@ class LoadSession(PipelineControls):
         self._reports: dict[str, StageReport] = new_reports()
         #: Seconds from the start of run() to the first item (connecting, loading the models).
         self._startup: float | None = None
+        #: When run() started (epoch seconds), for the run record ``status`` shows.
+        self._started_at = time.time()
 
     def _info(self, server: object = None) -> SessionInfo:
         c = self.config
@@ -149,6 +151,7 @@ class LoadSession(PipelineControls):
         when the load cannot go on.
         """
         started = time.monotonic()
+        self._started_at = time.time()
         self._reports = new_reports()
         self._startup = None
         try:
@@ -165,7 +168,7 @@ class LoadSession(PipelineControls):
                 deletions = await self._delete_gone()
             self._set_phase(Phase(result.state))
             assert self._ledger is not None
-            return LoadResult(
+            outcome = LoadResult(
                 state=result.state,
                 duration=time.monotonic() - started,
                 snapshot=result.snapshot,
@@ -179,14 +182,39 @@ class LoadSession(PipelineControls):
                 total=plan.total,
                 startup=self._startup,
             )
+            await asyncio.to_thread(self._record_run, outcome)
+            return outcome
         except FatalError as exc:
             self._set_phase(Phase.FAILED, str(exc))
             message = redact(str(exc), self._secrets())
+            await asyncio.to_thread(self._record_run, None, message)
             if message != str(exc):
                 raise type(exc)(message) from None
             raise
         finally:
             await self._close()
+
+    def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
+        """Remember how this run ended in the load state (``status`` shows it); never fails the run."""
+        from ..exit_codes import ExitCode
+        from ..state.runs import RunRecord, record_run
+
+        if self._store is None:
+            return
+        snap = result.snapshot if result is not None else None
+        record = RunRecord(
+            command="retry-failed" if self.config.retry_failed else "load",
+            started_at=self._started_at, ended_at=time.time(),
+            state=result.state if result is not None else Phase.FAILED.value,
+            exit_code=int(result.exit_code if result is not None else ExitCode.FATAL),
+            loaded=snap.loaded if snap else 0, skipped=snap.skipped if snap else 0,
+            failed=snap.failed if snap else 0, deleted=result.deleted if result else 0,
+            total=result.total if result else None, error=error,
+        )
+        try:
+            record_run(self._store, record)
+        except Exception:  # noqa: BLE001 - a record for display only
+            log.warning("could not record this run in the load state", exc_info=True)
 
     async def _prepare(self) -> ListingPlan:
         from ..embed.stage import Embedder
