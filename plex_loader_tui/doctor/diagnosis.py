@@ -62,7 +62,6 @@ def open_target(config: RunConfig, expected: Expected):  # type: ignore[no-untyp
 
 def diagnose(config: RunConfig, page_size: int = PAGE_SIZE) -> Diagnosis:
     """Check ``config``'s collection and its drift from the load state; raise :class:`FatalError` if unreachable."""
-    from ..sinks.qdrant_schema import recorded
     from ..state import StateStore
 
     expected = expected_of(config)
@@ -83,9 +82,11 @@ def diagnose(config: RunConfig, page_size: int = PAGE_SIZE) -> Diagnosis:
         if not state_path.is_file():
             diagnosis.notes.append(f"no load state at {state_path} (loaded with another --data-dir?): drift not checked")
             return diagnosis
-        meta = recorded(info)
-        # The hash was computed with the models that filled the collection.
-        models = (str(meta.get("dense_model", config.dense_model)), str(meta.get("sparse_model", config.sparse_model)))
+        models: tuple[str, str] | None = (config.dense_model, config.sparse_model)
+        if any(f.kind is FindingKind.MODELS for f in diagnosis.findings):
+            # Which models made the stored hashes is then in doubt: compare presence only.
+            models = None
+            diagnosis.notes.append("payloads not compared with the load state: the models are in question (see above)")
         with StateStore.open(state_path) as store:
             claims = store.claims()
         drift = find_drift(sink, claims, models, page_size)

@@ -47,9 +47,13 @@ def stored_hash(payload: dict[str, Any], model_names: Sequence[str]) -> str:
     return content_hash(str(payload.get("text") or ""), payload, model_names)
 
 
-def find_drift(collection: PagedCollection, claims: Sequence[PointClaim], model_names: Sequence[str],
+def find_drift(collection: PagedCollection, claims: Sequence[PointClaim], model_names: Sequence[str] | None,
                page_size: int = PAGE_SIZE) -> Drift:
-    """Compare every point of ``collection`` with the state's ``claims``, one page at a time."""
+    """Compare every point of ``collection`` with the state's ``claims``, one page at a time.
+
+    ``model_names`` are those the content hashes were made with; ``None``
+    compares presence only (missing points, orphans), not payloads.
+    """
     started = time.monotonic()
     by_point: dict[str, list[PointClaim]] = defaultdict(list)
     for claim in claims:
@@ -71,7 +75,7 @@ def find_drift(collection: PagedCollection, claims: Sequence[PointClaim], model_
             loaded = [c for c in owners if c.status == "loaded"]
             # A point shared by several items (one plex:// guid in two libraries) holds the
             # last one written: it is right when it matches any of them.
-            if loaded and not any(c.content_hash == stored_hash(dict(record.payload or {}), model_names) for c in loaded):
+            if model_names is not None and loaded and not any(c.content_hash == stored_hash(dict(record.payload or {}), model_names) for c in loaded):
                 drift.changed.extend(loaded)
         if offset is None or not records:
             break
