@@ -15,6 +15,8 @@ class ExitCode(IntEnum):
 
     OK = 0
     FAILED_ITEMS = 1
+    #: ``doctor`` found problems: the same status as FAILED_ITEMS (an alias, not a new code).
+    FINDINGS = 1
     USAGE = 2
     FATAL = 3
     DRAINED = 4
@@ -29,9 +31,11 @@ class ExitCode(IntEnum):
 
 _MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "everything loaded (or skipped as unchanged)",
-    ExitCode.FAILED_ITEMS: "finished, but some items failed (they are kept for `retry-failed`)",
+    ExitCode.FAILED_ITEMS: "finished, but some items failed (they are kept for `retry-failed`); "
+                           "`doctor`: it found problems",
     ExitCode.USAGE: "usage or configuration error (nothing was done)",
-    ExitCode.FATAL: "fatal error during the run (credentials refused, server unreachable, ...)",
+    ExitCode.FATAL: "fatal error during the run (credentials refused, server unreachable, ...); "
+                    "`doctor`/`status`: cannot connect",
     ExitCode.DRAINED: "drained on request before the end: items were left for the next run",
     ExitCode.SIGINT: "interrupted (SIGINT / Ctrl+C)",
     ExitCode.SIGTERM: "terminated (SIGTERM)",

@@ -47,12 +47,16 @@ class SourceItem:
     directors: tuple[str, ...] = ()
     writers: tuple[str, ...] = ()
     actors: tuple[Person, ...] = ()
+    #: Plex collections the item belongs to (``<Collection tag=…>`` in the listing).
+    collections: tuple[str, ...] = ()
     imdb_id: str | None = None
     tmdb_id: str | None = None
     tvdb_id: str | None = None
     show_title: str | None = None
     show_rating_key: str | None = None
     show_tmdb_id: str | None = None
+    #: The season's own title (Plex ``parentTitle``, e.g. "Season 1"), episodes only.
+    season_title: str | None = None
     season_number: int | None = None
     episode_number: int | None = None
     added_at: int | None = None
@@ -147,6 +151,23 @@ class QueryVectors:
         # Lets callers write ``dense, sparse = embedder.embed_query(q)``.
         yield self.dense
         yield self.sparse
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Exact-match conditions a search adds to its query (each ``None`` = any).
+
+    They filter on indexed payload keys (``type``, ``year``, ``genres``,
+    ``actors``), so a Qdrant server answers them from its payload indexes.
+    """
+
+    type: ItemType | None = None
+    year: int | None = None
+    genre: str | None = None
+    actor: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.type, self.year, self.genre, self.actor))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .models import EmbeddedPoint, QueryVectors, ScoredPoint, SourceItem
+from .models import EmbeddedPoint, QueryVectors, ScoredPoint, SearchFilters, SourceItem
 
 PageKind = Literal["movie", "episode"]
 
@@ -167,8 +167,12 @@ class Sink(Protocol):
 
     def collection_exists(self) -> bool: ...
 
-    def hybrid_query(self, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
-        """Dense + sparse candidates fused with Reciprocal Rank Fusion, best first."""
+    def hybrid_query(self, vectors: QueryVectors, limit: int, filters: SearchFilters | None = None) -> list[ScoredPoint]:
+        """Dense + sparse candidates fused with Reciprocal Rank Fusion, best first.
+
+        ``filters`` (exact type / year / genre / actor) apply inside the query;
+        callers pass them only when set.
+        """
         ...
 
     def close(self) -> None: ...

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .embed.stage import Embedder
-from .models import ScoredPoint, episode_title
+from .models import ScoredPoint, SearchFilters, episode_title
 from .ports import Sink
 
 logger = logging.getLogger(__name__)
@@ -57,11 +57,17 @@ class SearchHit:
         )
 
 
-def search(sink: Sink, embedder: Embedder, query: str, limit: int = 10) -> list[SearchHit]:
-    """Return the top ``limit`` hits for ``query`` (dense + sparse, RRF-fused), best first."""
+def search(sink: Sink, embedder: Embedder, query: str, limit: int = 10,
+           filters: SearchFilters | None = None) -> list[SearchHit]:
+    """Return the top ``limit`` hits for ``query`` (dense + sparse, RRF-fused), best first.
+
+    ``filters`` keep only matching items (type, year, genre, actor), inside the query.
+    """
     if limit < 1:
         raise ValueError(f"limit must be at least 1 (got {limit})")
-    hits = [SearchHit.from_point(p) for p in sink.hybrid_query(embedder.embed_query(query), limit)]
+    vectors = embedder.embed_query(query)
+    points = sink.hybrid_query(vectors, limit, filters) if filters else sink.hybrid_query(vectors, limit)
+    hits = [SearchHit.from_point(p) for p in points]
     logger.debug("hybrid search %r: %d hits", query, len(hits))
     return hits
 

@@ -13,10 +13,10 @@ from embed_support import bundled_models, catalogue
 from plex_loader_tui.embed import models as embed_models
 from plex_loader_tui.embed.models import ModelLoadError, ModelSettings, load_models
 from plex_loader_tui.embed.stage import Embedder
+from plex_loader_tui.embed.payload import build_payload
 from plex_loader_tui.embed.text import (
     TEXT_VERSION,
     TOP_CAST,
-    build_payload,
     build_text,
     content_hash,
     point_id,
@@ -28,6 +28,8 @@ PAYLOAD_FIELDS = {
     "rating_key", "guid", "type", "title", "year", "show_title", "season_number", "episode_number",
     "summary", "tagline", "genres", "directors", "writers", "actors", "imdb_id", "tmdb_id", "tvdb_id",
     "imdb_rating", "tmdb_rating", "content_rating", "added_at", "updated_at", "text",
+    # mcp-plex's keys (embed/payload.py)
+    "title_slug", "show_title_slug", "season_title", "overview", "plot", "reviews", "collections", "data",
     "library", "server_id", "enrich_errors",
 }
 

@@ -84,17 +84,28 @@ class _Dispatch:
 
             self._log_without_config()
             return run_profiles(args, self.environ)
-        config = resolve_config(args, self.environ, None, command=command)
+        # doctor --repair reloads drifted items: it needs what a retry-failed load needs.
+        resolve_as = "retry-failed" if command == "doctor" and args.repair else command
+        config = resolve_config(args, self.environ, None, command=resolve_as)
         self.secrets += config.secret_values()
         # The console carries the results (search hits, progress lines), so it shows
         # only warnings unless the user asked for a level; the log file keeps the
         # full --log-level. The dashboard owns the terminal: it gets only the log file.
         level_given = config.given("log_level")
         if command == "search":
-            from .search import run_search
+            from .search import run_search, search_options
 
             self._log(config, console_level=None if level_given else "WARNING")
-            return self._guard(lambda: run_search(config, args.query, args.limit))
+            return self._guard(lambda: run_search(config, args.query, args.limit, search_options(args)))
+        if command in ("doctor", "status"):
+            self._log(config, console_level=None if level_given else "WARNING")
+            if command == "status":
+                from .status import run_status
+
+                return self._guard(lambda: run_status(config, as_json=args.json))
+            from .doctor import run_doctor
+
+            return self._guard(lambda: run_doctor(config, repair=args.repair, run_load=run_load))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         if command == "serve":
             from .serve import run_serve

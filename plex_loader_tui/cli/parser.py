@@ -184,10 +184,37 @@ def build_parser() -> argparse.ArgumentParser:
                             epilog=EPILOG, formatter_class=_HelpFormatter)
     search.add_argument("query", metavar="QUERY", help="what to look for, in plain words")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="number of hits (default: 10)")
+    search.add_argument("--json", action="store_true",
+                        help="one JSON object per hit and line: score, id, payload (without the embedded text)")
+    search.add_argument("--with-text", action="store_true", help="with --json: keep the embedded text in the payload")
+    search.add_argument("--type", dest="item_type", choices=("movie", "episode"), default=None,
+                        help="only movies or only episodes")
+    search.add_argument("--year", type=int, default=None, metavar="YEAR", help="only items of this year")
+    search.add_argument("--genre", default=None, metavar="NAME", help="only items with this genre (exact)")
+    search.add_argument("--actor", default=None, metavar="NAME", help="only items with this actor (exact)")
     _add_groups(search, _SEARCH_GROUPS, ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
-    for action in search._actions:
-        if action.dest == "demo" and action.option_strings == ["--demo"]:
-            action.help = f"search the collection a --demo load writes ({DEMO_COLLECTION}) unless --collection names one"
+    _demo_help(search, "search")
+
+    doctor = sub.add_parser(
+        "doctor", help="check the collection and its drift from the load state (--repair fixes)",
+        description="Check the collection against what its consumers need (vectors, sparse IDF, payload "
+                    "indexes, recorded models) and against the load state (missing, changed and orphan "
+                    "points). One line per finding. Exit 0 healthy, 1 findings, 3 cannot connect.",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    doctor.add_argument("--repair", action="store_true",
+                        help="fix what can be fixed, delete orphan points and reload drifted items "
+                             "(a retry-failed load: needs the source options)")
+    _add_groups(doctor, _LOAD_GROUPS)
+    _demo_help(doctor, "check")
+
+    status = sub.add_parser(
+        "status", help="the collection's size, last run, dead letters and service",
+        description="Say how big the collection is, how the last run ended, how many dead letters "
+                    "wait for retry-failed, and whether a service runs on it.",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    _add_groups(status, ("Target",), ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
+    _demo_help(status, "describe")
 
     serve = sub.add_parser(
         "serve", help="keep the collection in step with Plex (a service with a control API)",
@@ -200,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_server(sub)
     _add_profiles(sub)
     return parser
+
+
+def _demo_help(parser: argparse.ArgumentParser, verb: str) -> None:
+    for action in parser._actions:
+        if action.dest == "demo" and action.option_strings == ["--demo"]:
+            action.help = f"{verb} the collection a --demo load writes ({DEMO_COLLECTION}) unless --collection names one"
 
 
 def _add_demo_server(sub: argparse._SubParsersAction) -> None:

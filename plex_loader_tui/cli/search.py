@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import inspect
+import json
 import sys
+from dataclasses import dataclass, field
 
 from plex_loader_tui.config import RunConfig
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
+from plex_loader_tui.models import SearchFilters
 from plex_loader_tui.printable import one_line
 
+#: The payload key that holds the embedded text (left out of --json unless --with-text).
+TEXT_KEY = "text"
 
-def run_search(config: RunConfig, query: str, limit: int) -> int:
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    """How to print hits and which items to keep."""
+
+    as_json: bool = False
+    with_text: bool = False
+    filters: SearchFilters = field(default_factory=SearchFilters)
+
+
+def search_options(args: argparse.Namespace) -> SearchOptions:
+    """The search command's own flags as :class:`SearchOptions`."""
+    if args.with_text and not args.json:
+        raise ConfigError("--with-text: only with --json (it adds the embedded text to each JSON hit)")
+    for flag, value in (("--genre", args.genre), ("--actor", args.actor)):
+        if value is not None and not value.strip():
+            raise ConfigError(f"{flag}: must not be empty")
+    return SearchOptions(
+        as_json=args.json, with_text=args.with_text,
+        filters=SearchFilters(type=args.item_type, year=args.year, genre=args.genre, actor=args.actor),
+    )
+
+
+def run_search(config: RunConfig, query: str, limit: int, options: SearchOptions | None = None) -> int:
     """Print the ``limit`` best hits for ``query``, one line each; return the exit code."""
+    options = options or SearchOptions()
     if not 1 <= limit <= 1000:
         raise ConfigError(f"--limit: must be between 1 and 1000, got {limit}")
     if not query.strip():
@@ -24,10 +54,17 @@ def run_search(config: RunConfig, query: str, limit: int) -> int:
     # Loading the models is the slow part (seconds): say so before, on stderr (stdout holds the hits).
     print(f"searching {config.collection!r} at {config.qdrant_location}: loading the embedding models "
           f"({config.dense_model} + {config.sparse_model})…", file=sys.stderr, flush=True)
-    hits = search_collection(config, query, limit)
+    hits = search_collection(config, query, limit, options.filters or None)
     if inspect.isawaitable(hits):
         hits = asyncio.run(hits)
     out = sys.stdout
+    if options.as_json:
+        for hit in hits:
+            payload = hit.payload if options.with_text else {k: v for k, v in hit.payload.items() if k != TEXT_KEY}
+            # ensure_ascii: upstream text reaches the terminal as \u escapes, never as control characters.
+            print(json.dumps({"score": hit.score, "id": hit.point_id, "payload": payload}, sort_keys=True), file=out)
+        out.flush()
+        return ExitCode.OK
     if not hits:
         print(f"no hits in collection {config.collection!r} at {config.qdrant_location}", file=out)
         return ExitCode.OK

@@ -277,10 +277,25 @@ def _add_movies(g: _Gen, out: GeneratedLibrary, n_movies: int, next_key: int, fi
                 added_at=added,
                 updated_at=added + r.randrange(0, 86_400 * 30),
                 external=g.external(genres, runtime),
+                collections=_collections(i, genres),
             )
         )
         next_key += 1
     return next_key
+
+
+def _collections(i: int, genres: tuple[str, ...]) -> tuple[str, ...]:
+    """Every third movie is in its first genre's collection, every tenth in a second one too.
+
+    Derived from the index and the genres, never from the generator's RNG: the
+    rest of the library stays what it was for the same seed and size.
+    """
+    found: list[str] = []
+    if i % 3 == 0:
+        found.append(f"{genres[0].title()} Collection")
+    if i % 10 == 0:
+        found.append("Staff Picks")
+    return tuple(found)
 
 
 def _add_shows(g: _Gen, out: GeneratedLibrary, n_episodes: int, next_key: int) -> None:

@@ -88,6 +88,8 @@ class DemoMovie:
     added_at: int
     updated_at: int
     external: ExternalRatings
+    #: Plex collections the movie belongs to (listed as ``<Collection tag=…>``).
+    collections: tuple[str, ...] = ()
 
     kind: Literal["movie"] = "movie"
 

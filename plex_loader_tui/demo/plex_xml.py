@@ -2,7 +2,8 @@
 
 Attributes escaped like a real server's (newlines and tabs too), empty fields
 left out, and the child elements a client reads: ``Media``/``Part``, ``Genre``,
-``Country``, ``Director``, ``Writer``, ``Role`` and ``Guid``. Listings carry a
+``Country``, ``Director``, ``Writer``, ``Collection`` (movies: a real server lists
+them in section listings too), ``Role`` and ``Guid``. Listings carry a
 shorter element than ``/library/metadata/{id}`` (its *detail*).
 """
 
@@ -121,6 +122,7 @@ def _movie(lib: DemoLibrary, m: DemoMovie, detail: bool, guids: bool) -> str:
         + _tags("Country", m.countries)
         + _tags("Director", m.directors)
         + _tags("Writer", m.writers)
+        + _tags("Collection", m.collections)
         + _roles(cast)
         + (_guids(m.guids) if guids or detail else "")
     )

@@ -273,3 +273,21 @@ def _load_via_fastembed(cls: Any, name: str, settings: ModelSettings, kind: str,
         return cls(name, cache_dir=cache, **kwargs)
     except Exception as exc:
         raise ModelLoadError(f"Cannot load {kind} model {name!r} from the HuggingFace hub: {exc}") from exc
+
+
+def known_dense_dim(model: str) -> int | None:
+    """The dimension of dense model ``model`` without loading it (``None`` when fastembed does not know it).
+
+    ``doctor`` checks a collection's vectors against the configured model
+    with it; loading the model would cost seconds and, for a model not in the
+    cache, the network.
+    """
+    if model == DEFAULT_DENSE_MODEL:
+        return BUNDLED_DENSE_DIM
+    from fastembed import TextEmbedding
+
+    for described in TextEmbedding.list_supported_models():
+        if described.get("model", "").lower() == model.lower():
+            dim = described.get("dim")
+            return int(dim) if isinstance(dim, int) else None
+    return None

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..models import EmbeddedPoint, EnrichedItem, QueryVectors, SparseVector
 from .models import Models
-from .text import build_payload, build_text, content_hash, point_id
+from .payload import build_payload
+from .text import build_text, content_hash, point_id
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What gets embedded for an item, what is stored beside it, and its identity.
 
 :func:`build_text` is the one place that decides the text embedded per item;
-:func:`build_payload` the flat payload stored with the point; :func:`point_id`
+:func:`~.payload.build_payload` (in :mod:`.payload`) the payload stored with the point; :func:`point_id`
 the point's deterministic id; :func:`content_hash` the fingerprint the state
 store compares to skip unchanged items. Bump :data:`TEXT_VERSION` whenever
 the output of :func:`build_text` or :func:`build_payload` changes for the same
@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from ..models import EnrichedItem, SourceItem
 
 #: Version of the text/payload building rules; part of every content hash.
-TEXT_VERSION = 1
+#: 2: the payload became a superset of mcp-plex's (``embed/payload.py``).
+TEXT_VERSION = 2
 
 #: How many cast members the text names (billing order). More adds noise, not recall.
 TOP_CAST = 8
@@ -134,45 +135,6 @@ def build_text(item: EnrichedItem) -> str:
     if actors:
         lines.append("Starring: " + ", ".join(actors))
     return "\n".join(lines)
-
-
-def build_payload(item: EnrichedItem, text: str) -> dict[str, object]:
-    """Return the flat payload stored with the point (see the README's table).
-
-    Lists are plain lists (JSON), absent values are ``None``; ``text`` is what
-    was embedded.
-    """
-    src = item.source
-    tmdb, imdb = item.tmdb, item.imdb
-    return {
-        "rating_key": src.rating_key,
-        "guid": src.guid,
-        "type": src.type,
-        "title": src.title,
-        "year": _year(item),
-        "show_title": src.show_title,
-        "season_number": src.season_number,
-        "episode_number": src.episode_number,
-        "summary": _norm(src.summary) or (_norm(tmdb.overview) if tmdb else ""),
-        "tagline": _tagline(item),
-        "genres": _genres(item),
-        "directors": _directors(item),
-        "writers": _writers(item),
-        "actors": _actors(item),
-        "imdb_id": src.imdb_id or (imdb.imdb_id if imdb else None),
-        "tmdb_id": src.tmdb_id or (tmdb.tmdb_id if tmdb else None),
-        "tvdb_id": src.tvdb_id,
-        "imdb_rating": imdb.rating if imdb else None,
-        "tmdb_rating": tmdb.vote_average if tmdb else None,
-        "content_rating": src.content_rating,
-        "added_at": src.added_at,
-        "updated_at": src.updated_at,
-        "library": src.library,
-        "server_id": src.server_id,
-        # Service names only (not messages), so a retried timeout does not change the hash.
-        "enrich_errors": sorted({e.service for e in item.errors}),
-        "text": text,
-    }
 
 
 def point_id(item: SourceItem) -> str:

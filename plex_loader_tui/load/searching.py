@@ -16,6 +16,7 @@ from . import wiring
 
 if TYPE_CHECKING:
     from ..embed.models import Models
+    from ..models import SearchFilters
     from ..search import SearchHit
 
 
@@ -26,10 +27,10 @@ class CollectionSearcher:
         self.config = config
         self.models = models
 
-    async def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        return await asyncio.to_thread(self._search, query, limit)
+    async def search(self, query: str, limit: int = 10, filters: SearchFilters | None = None) -> list[SearchHit]:
+        return await asyncio.to_thread(self._search, query, limit, filters)
 
-    def _search(self, query: str, limit: int) -> list[SearchHit]:
+    def _search(self, query: str, limit: int, filters: SearchFilters | None = None) -> list[SearchHit]:
         from ..embed.stage import Embedder
         from ..search import search
         from ..sinks.qdrant import CollectionMissingError
@@ -44,11 +45,12 @@ class CollectionSearcher:
                 raise CollectionMissingError(
                     f"collection {self.config.collection!r} does not exist in {sink.location}: run a load first{hint}"
                 )
-            return search(sink, Embedder(self.models), query, limit)
+            return search(sink, Embedder(self.models), query, limit, filters)
         finally:
             sink.close()
 
 
-async def search_collection(config: RunConfig, query: str, limit: int = 10) -> list[SearchHit]:
+async def search_collection(config: RunConfig, query: str, limit: int = 10,
+                            filters: SearchFilters | None = None) -> list[SearchHit]:
     """Run one hybrid (dense + sparse, RRF) query against the configured collection."""
-    return await CollectionSearcher(config).search(query, limit)
+    return await CollectionSearcher(config).search(query, limit, filters)

@@ -76,6 +76,8 @@ class LoadSession(PipelineControls):
         self._server: ServerInfo | None = None
         #: Called for every finished batch (stage, seconds, items): a service's latency histogram.
         self.on_batch: Callable[[str, float, int], None] | None = None
+        #: When run() started (epoch seconds), for the run record ``status`` shows.
+        self._started_at = time.time()
 
     def _info(self, server: object = None) -> SessionInfo:
         c = self.config
@@ -177,6 +179,7 @@ class LoadSession(PipelineControls):
         when the load cannot go on.
         """
         started = time.monotonic()
+        self._started_at = time.time()
         self._reports = new_reports()
         self._startup = None
         try:
@@ -188,9 +191,13 @@ class LoadSession(PipelineControls):
                 return LoadResult(state=self.phase, duration=time.monotonic() - started, snapshot=None,
                                   total=plan.total, unfinished=plan.total)
             self._startup = time.monotonic() - started
-            return await self.run_plan(plan, started=started, fresh_reports=False)
+            outcome = await self.run_plan(plan, started=started, fresh_reports=False)
+            await asyncio.to_thread(self._record_run, outcome)
+            return outcome
         except FatalError as exc:
-            raise self._redacted(exc) from None
+            redacted = self._redacted(exc)
+            await asyncio.to_thread(self._record_run, None, str(redacted))
+            raise redacted from None
         finally:
             await self.close()
 
@@ -247,6 +254,28 @@ class LoadSession(PipelineControls):
             total=plan.total,
             startup=self._startup,
         )
+
+    def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
+        """Remember how this run ended in the load state (``status`` shows it); never fails the run."""
+        from ..exit_codes import ExitCode
+        from ..state.runs import RunRecord, record_run
+
+        if self._store is None:
+            return
+        snap = result.snapshot if result is not None else None
+        record = RunRecord(
+            command="retry-failed" if self.config.retry_failed else "load",
+            started_at=self._started_at, ended_at=time.time(),
+            state=result.state if result is not None else Phase.FAILED.value,
+            exit_code=int(result.exit_code if result is not None else ExitCode.FATAL),
+            loaded=snap.loaded if snap else 0, skipped=snap.skipped if snap else 0,
+            failed=snap.failed if snap else 0, deleted=result.deleted if result else 0,
+            total=result.total if result else None, error=error,
+        )
+        try:
+            record_run(self._store, record)
+        except Exception:  # noqa: BLE001 - a record for display only
+            log.warning("could not record this run in the load state", exc_info=True)
 
     async def open(self) -> None:
         """Start the demo server if asked, connect to Plex while the models load, open the sink and the state."""

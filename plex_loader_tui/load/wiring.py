@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
@@ -94,9 +93,19 @@ def load_models(config: RunConfig) -> Models:
 
 def make_sink(config: RunConfig, models: Models) -> QdrantSink:
     """A Qdrant sink for the configured target, sized for ``models``."""
+    dense, sparse = models.describe().names
+    return make_target_sink(config, models.dense_dim, dense, sparse)
+
+
+def make_target_sink(config: RunConfig, dense_dim: int, dense_model: str, sparse_model: str) -> QdrantSink:
+    """A Qdrant sink for the configured target without loading the models (``doctor``, ``status``).
+
+    It records the text version and payload format this version writes.
+    """
+    from ..embed.payload import PAYLOAD_FORMAT
+    from ..embed.text import TEXT_VERSION
     from ..sinks.qdrant import QdrantSettings, QdrantSink
 
-    dense, sparse = models.describe().names
     return QdrantSink(
         QdrantSettings(
             path=config.effective_qdrant_path,
@@ -105,16 +114,19 @@ def make_sink(config: RunConfig, models: Models) -> QdrantSink:
             prefer_grpc=config.qdrant_grpc,
             collection=config.collection,
         ),
-        dense_dim=models.dense_dim,
-        dense_model=dense,
-        sparse_model=sparse,
+        dense_dim=dense_dim,
+        dense_model=dense_model,
+        sparse_model=sparse_model,
+        text_version=TEXT_VERSION,
+        payload_format=PAYLOAD_FORMAT,
     )
 
 
 def target_id(config: RunConfig) -> str:
     """The Qdrant location, for naming the state database."""
-    path = config.effective_qdrant_path
-    return config.qdrant_url or str(Path(path).resolve() if path is not None else "")
+    from ..state.paths import target_location
+
+    return target_location(config.qdrant_url, config.effective_qdrant_path)
 
 
 def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
@@ -123,9 +135,10 @@ def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
     ``--reset-state`` starts it over; so does a collection that was just
     created: whatever the state says was loaded is not in it any more.
     """
-    from ..state import StateStore, state_db_path
+    from ..state import StateStore
+    from ..state.paths import state_path_of
 
-    path = state_db_path(Path(config.data_dir), target_id(config), config.collection)
+    path = state_path_of(config)
     if config.reset_state:
         StateStore.reset(path)
     elif collection_created and path.exists():

@@ -37,7 +37,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from ..answers import describe_answer
 from ..config.settings import default_of
-from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
+from ..models import EmbeddedPoint, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
 from .qdrant_errors import (
@@ -54,19 +54,20 @@ from .qdrant_errors import (
     grpc_code,
     storage_failure,
 )
+from .qdrant_query import hybrid_query
 from .qdrant_schema import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
     CollectionSpec,
     collection_problems,
     create_collection,
+    create_payload_indexes,
+    missing_indexes,
+    record_metadata,
+    recorded,
 )
 
 logger = logging.getLogger(__name__)
-
-
-#: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
-MIN_PREFETCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,8 @@ class QdrantSink:
 
     transient_errors = TRANSIENT_ERRORS
 
-    def __init__(self, settings: QdrantSettings, dense_dim: int, dense_model: str, sparse_model: str) -> None:
+    def __init__(self, settings: QdrantSettings, dense_dim: int, dense_model: str, sparse_model: str, *,
+                 text_version: int | None = None, payload_format: str | None = None) -> None:
         if settings.is_local and settings.path is None:
             raise ValueError("QdrantSettings needs a path (embedded mode) or a url (server mode)")
         self.settings = settings
@@ -127,7 +129,8 @@ class QdrantSink:
         self.dense_dim = dense_dim
         self.dense_model = dense_model
         self.sparse_model = sparse_model
-        self.spec = CollectionSpec(settings.collection, dense_dim, dense_model, sparse_model)
+        self.spec = CollectionSpec(settings.collection, dense_dim, dense_model, sparse_model,
+                                   text_version=text_version, payload_format=payload_format)
         self._client: QdrantClient | None = None
         # Local mode is not thread-safe (see module docstring); server mode needs no lock.
         self._lock: contextlib.AbstractContextManager[Any] = (
@@ -283,6 +286,7 @@ class QdrantSink:
                 info = client.get_collection(self.collection)
         if exists:
             self._check(info)
+            self._bring_up_to_date(info)
         else:
             with self._call():
                 create_collection(client, self.spec, payload_indexes=not self.settings.is_local)
@@ -323,6 +327,54 @@ class QdrantSink:
                 "Collection %r has no model record (not created by plex-loader-tui?); "
                 "its vector shapes fit, so it is used as is", self.collection,
             )
+
+    def _bring_up_to_date(self, info: qm.CollectionInfo) -> None:
+        """Record what fills the collection now, and add the payload indexes it lacks (server).
+
+        A collection made by an older version (another text version, fewer
+        indexes) is loaded into as it is; its record and indexes follow.
+        """
+        meta = recorded(info)
+        wanted = self.spec.metadata()
+        if any(meta.get(k) != v for k, v in wanted.items()):
+            with self._call():
+                record_metadata(self.client, self.spec)
+            logger.info("Collection %r: recorded %s", self.collection, wanted)
+        if not self.settings.is_local:
+            missing = missing_indexes(info)
+            if missing:
+                with self._call():
+                    create_payload_indexes(self.client, self.collection, missing)
+                logger.info("Collection %r: created %d payload indexes", self.collection, len(missing))
+
+    def info(self) -> qm.CollectionInfo:
+        """The collection's configuration, counts and payload indexes."""
+        with self._call():
+            return self.client.get_collection(self.collection)
+
+    def scroll_page(self, offset: Any, limit: int) -> tuple[list[qm.Record], Any]:
+        """One page of points (payload, no vectors) from ``offset``; the next offset or ``None``."""
+        with self._call():
+            return self.client.scroll(
+                self.collection, limit=limit, offset=offset, with_payload=True, with_vectors=False
+            )
+
+    def set_sparse_idf(self) -> None:
+        """Give the sparse vector the IDF modifier BM25 needs (Qdrant re-weighs in place)."""
+        with self._call():
+            self.client.update_collection(
+                self.collection, sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)}
+            )
+
+    def record_models(self) -> None:
+        """Write this sink's models, text version and payload format into the collection's metadata."""
+        with self._call():
+            record_metadata(self.client, self.spec)
+
+    def create_indexes(self, indexes: Sequence[Any]) -> None:
+        """Create the given payload indexes (:class:`~.qdrant_schema.PayloadIndex`)."""
+        with self._call():
+            create_payload_indexes(self.client, self.collection, tuple(indexes))
 
     # -- points -------------------------------------------------------------
 
@@ -378,27 +430,7 @@ class QdrantSink:
         with self._call():
             return self.client.collection_exists(self.collection)
 
-    def hybrid_query(self, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
+    def hybrid_query(self, vectors: QueryVectors, limit: int, filters: SearchFilters | None = None) -> list[ScoredPoint]:
         """Dense + sparse prefetches fused with RRF inside Qdrant, in one call."""
         with self._call():
-            return hybrid_query(self.client, self.collection, vectors, limit)
-
-
-def hybrid_query(client: QdrantClient, collection: str, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
-    """One ``query_points``: a dense (cosine) and a sparse (BM25, IDF) prefetch merged by RRF."""
-    depth = max(MIN_PREFETCH, limit * 5)
-    response = client.query_points(
-        collection,
-        prefetch=[
-            qm.Prefetch(query=list(vectors.dense), using=DENSE_VECTOR, limit=depth),
-            qm.Prefetch(
-                query=qm.SparseVector(indices=list(vectors.sparse.indices), values=list(vectors.sparse.values)),
-                using=SPARSE_VECTOR,
-                limit=depth,
-            ),
-        ],
-        query=qm.FusionQuery(fusion=qm.Fusion.RRF),
-        limit=limit,
-        with_payload=True,
-    )
-    return [ScoredPoint(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
+            return hybrid_query(self.client, self.collection, vectors, limit, filters)

@@ -1,13 +1,21 @@
 """The shape of the collection a load writes: vectors, payload indexes, model record.
 
 :class:`CollectionSpec` says what a load needs; :func:`create_collection`
-makes it, :func:`collection_problems` says why an existing one does not fit.
+makes it, :func:`collection_problems` says why an existing one does not fit
+a load, and :func:`inspect_collection` lists everything ``doctor`` checks.
+
+The payload indexes are declared once, here (:data:`PAYLOAD_INDEXES`), in
+terms no client owns (:class:`IndexKind`), so every sink (qdrant-client's
+here, Qdrant Edge's) builds the same indexes from the same list. They are the
+indexes mcp-plex's server relies on (its filters, ``order_by`` and lookups)
+plus the ids our own payload carries.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from qdrant_client import QdrantClient
@@ -19,30 +27,79 @@ logger = logging.getLogger(__name__)
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 
-#: Payload fields indexed on a Qdrant server (local mode has no payload indexes).
-PAYLOAD_INDEXES: dict[str, qm.PayloadSchemaType] = {
-    "type": qm.PayloadSchemaType.KEYWORD,
-    "year": qm.PayloadSchemaType.INTEGER,
-    "genres": qm.PayloadSchemaType.KEYWORD,
-    "imdb_id": qm.PayloadSchemaType.KEYWORD,
-    "tmdb_id": qm.PayloadSchemaType.KEYWORD,
-    "show_title": qm.PayloadSchemaType.KEYWORD,
-}
+#: Who wrote a collection, in its metadata (``created_by``).
+CREATOR = "plex-loader-tui"
 
+
+class IndexKind(StrEnum):
+    """What a payload index makes cheap: exact match, integer range/order, or words."""
+
+    KEYWORD = "keyword"
+    INTEGER = "integer"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadIndex:
+    """One payload index: the payload key (dots reach into ``data``) and its kind."""
+
+    field: str
+    kind: IndexKind
+
+
+def _indexes(kind: IndexKind, *fields: str) -> tuple[PayloadIndex, ...]:
+    return tuple(PayloadIndex(f, kind) for f in fields)
+
+
+#: Every payload index a collection gets on a Qdrant server (embedded Qdrant has none).
+PAYLOAD_INDEXES: tuple[PayloadIndex, ...] = (
+    *_indexes(IndexKind.TEXT, "title", "summary", "overview", "plot", "tagline", "reviews"),
+    *_indexes(
+        IndexKind.KEYWORD,
+        "title_slug", "type", "actors", "directors", "writers", "genres", "show_title", "show_title_slug",
+        "collections", "data.plex.rating_key", "data.plex.guid", "data.imdb.id", "imdb_id", "tmdb_id",
+    ),
+    *_indexes(IndexKind.INTEGER, "year", "added_at", "season_number", "episode_number", "data.tmdb.id"),
+)
+
+#: Full-text indexes split on words, keep tokens of 2+ characters, lower-case (as mcp-plex's).
+TEXT_INDEX = qm.TextIndexParams(
+    type=qm.TextIndexType.TEXT, tokenizer=qm.TokenizerType.WORD, min_token_len=2, lowercase=True
+)
+
+
+def client_schema(index: PayloadIndex) -> qm.PayloadSchemaType | qm.TextIndexParams:
+    """The qdrant-client field schema of ``index``."""
+    if index.kind is IndexKind.TEXT:
+        return TEXT_INDEX
+    return qm.PayloadSchemaType.KEYWORD if index.kind is IndexKind.KEYWORD else qm.PayloadSchemaType.INTEGER
 
 
 @dataclass(frozen=True, slots=True)
 class CollectionSpec:
-    """The collection a load writes to: its name, dense size and the models that fill it."""
+    """The collection a load writes to: its name, dense size and what fills it.
+
+    ``text_version`` and ``payload_format`` are recorded with the models so a
+    consumer can tell what the points hold; ``None`` leaves them out.
+    """
 
     name: str
     dense_dim: int
     dense_model: str
     sparse_model: str
+    text_version: int | None = None
+    payload_format: str | None = None
 
     def metadata(self) -> dict[str, object]:
-        """What the collection records about who filled it."""
-        return {"dense_model": self.dense_model, "sparse_model": self.sparse_model, "created_by": "plex-loader-tui"}
+        """What the collection records about who filled it (Qdrant collection metadata)."""
+        meta: dict[str, object] = {
+            "dense_model": self.dense_model, "sparse_model": self.sparse_model, "created_by": CREATOR,
+        }
+        if self.text_version is not None:
+            meta["text_version"] = self.text_version
+        if self.payload_format is not None:
+            meta["payload_format"] = self.payload_format
+        return meta
 
     def needs(self) -> str:
         return f"{DENSE_VECTOR}: {self.dense_dim} dims Cosine, {SPARSE_VECTOR}: sparse (modifier idf)"
@@ -63,11 +120,26 @@ def create_collection(client: QdrantClient, spec: CollectionSpec, *, payload_ind
             raise
         logger.info("Qdrant server rejected collection metadata (%s); creating without it", exc.status_code)
         client.create_collection(**kwargs)
-    if not payload_indexes:
-        logger.debug("Embedded Qdrant has no payload indexes; skipping %s", ", ".join(PAYLOAD_INDEXES))
-        return
-    for field_name, schema in PAYLOAD_INDEXES.items():
-        client.create_payload_index(spec.name, field_name=field_name, field_schema=schema, wait=True)
+    if payload_indexes:
+        create_payload_indexes(client, spec.name, PAYLOAD_INDEXES)
+    else:
+        logger.debug("Embedded Qdrant has no payload indexes; skipping %d", len(PAYLOAD_INDEXES))
+
+
+def create_payload_indexes(client: QdrantClient, collection: str, indexes: tuple[PayloadIndex, ...]) -> None:
+    """Create ``indexes`` (an existing index of a field is replaced by the same one)."""
+    for index in indexes:
+        client.create_payload_index(collection, field_name=index.field, field_schema=client_schema(index), wait=True)
+
+
+def record_metadata(client: QdrantClient, spec: CollectionSpec) -> None:
+    """Write ``spec``'s record into an existing collection's metadata (other keys kept)."""
+    client.update_collection(spec.name, metadata=spec.metadata())
+
+
+def recorded(info: qm.CollectionInfo) -> dict[str, Any]:
+    """The collection's metadata (``{}`` when it has none)."""
+    return dict(getattr(info.config, "metadata", None) or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +151,24 @@ class CollectionFit:
     recorded_models: bool
 
 
-def collection_problems(info: qm.CollectionInfo, spec: CollectionSpec) -> CollectionFit:
-    """Compare an existing collection's vectors and model record with ``spec``."""
+def _vectors(info: qm.CollectionInfo) -> tuple[dict[str, Any], dict[str, Any]]:
     params = info.config.params
     vectors = params.vectors if isinstance(params.vectors, dict) else {"": params.vectors} if params.vectors else {}
-    sparse = params.sparse_vectors or {}
-    has = ", ".join(
+    return vectors, dict(params.sparse_vectors or {})
+
+
+def describe_vectors(info: qm.CollectionInfo) -> str:
+    """``dense: 384 dims Cosine, sparse: sparse (modifier idf)``."""
+    vectors, sparse = _vectors(info)
+    return ", ".join(
         [f"{name or '(unnamed)'}: {v.size} dims {v.distance.value}" for name, v in vectors.items() if v]
         + [f"{name}: sparse (modifier {getattr(p.modifier, 'value', p.modifier) or 'none'})" for name, p in sparse.items()]
     ) or "no vectors"
+
+
+def collection_problems(info: qm.CollectionInfo, spec: CollectionSpec) -> CollectionFit:
+    """Compare an existing collection's vectors and model record with ``spec`` (what stops a load)."""
+    vectors, sparse = _vectors(info)
     problems: list[str] = []
     dense = vectors.get(DENSE_VECTOR)
     if dense is None:
@@ -99,9 +180,21 @@ def collection_problems(info: qm.CollectionInfo, spec: CollectionSpec) -> Collec
         problems.append(f"no {SPARSE_VECTOR!r} sparse vector")
     elif sp.modifier != qm.Modifier.IDF:
         problems.append(f"{SPARSE_VECTOR!r} has no IDF modifier")
-    meta = getattr(info.config, "metadata", None) or {}
+    meta = recorded(info)
     for key, ours in (("dense_model", spec.dense_model), ("sparse_model", spec.sparse_model)):
         theirs = meta.get(key)
         if theirs is not None and theirs != ours:
             problems.append(f"it was loaded with {key.replace('_', ' ')} {theirs!r}, this run uses {ours!r}")
-    return CollectionFit(tuple(problems), has, bool(meta))
+    return CollectionFit(tuple(problems), describe_vectors(info), bool(meta))
+
+
+def missing_indexes(info: qm.CollectionInfo) -> tuple[PayloadIndex, ...]:
+    """The declared indexes the collection lacks or has of another kind."""
+    schema = info.payload_schema or {}
+    missing = []
+    for index in PAYLOAD_INDEXES:
+        have = schema.get(index.field)
+        kind = getattr(getattr(have, "data_type", None), "value", None)
+        if kind != index.kind.value:
+            missing.append(index)
+    return tuple(missing)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from ..config import RunConfig
 
 
 def _normalise_target(target: str) -> str:
@@ -49,3 +53,14 @@ def state_db_path(data_dir: Path, target: str, collection: str) -> Path:
     digest = hashlib.sha256(f"{normalised}\0{collection}".encode()).hexdigest()[:12]
     slug = "-".join(part for part in (_slug(where, 32), _slug(collection, 40)) if part)
     return Path(data_dir) / "state" / f"{slug or 'state'}-{digest}.sqlite3"
+
+
+def target_location(url: str | None, path: Path | str | None) -> str:
+    """The Qdrant location a state database is named after: the URL, else the folder."""
+    return url or str(Path(path).resolve() if path is not None else "")
+
+
+def state_path_of(config: RunConfig) -> Path:
+    """The state database of ``config``'s Qdrant target and collection."""
+    where = target_location(config.qdrant_url, config.effective_qdrant_path)
+    return state_db_path(Path(config.data_dir), where, config.collection)

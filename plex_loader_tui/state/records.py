@@ -98,3 +98,14 @@ class StateCounts:
     @property
     def total(self) -> int:
         return self.loaded + self.failed + self.pending
+
+
+@dataclass(frozen=True, slots=True)
+class PointClaim:
+    """An item of the state and the point it maps to (what ``doctor`` compares with the collection)."""
+
+    key: str
+    point_id: str
+    title: str
+    status: Status
+    content_hash: str | None

@@ -37,6 +37,7 @@ from .records import (
     ItemState,
     LoadedRecord,
     PendingRecord,
+    PointClaim,
     StateCorruptError,
     StateCounts,
     StateError,
@@ -248,6 +249,12 @@ class StateStore:
             failed=by_status.get("failed", 0),
             pending=by_status.get("pending", 0),
         )
+
+    def claims(self) -> list[PointClaim]:
+        """Every item with its point id, status and content hash (one row per item, no errors)."""
+        with self._read() as conn:
+            sql = "SELECT key, point_id, title, status, content_hash FROM items"
+            return [PointClaim(*row) for row in conn.execute(sql)]
 
     def get_meta(self, name: str) -> str | None:
         """Return a free-form setting stored with the state (e.g. the last full run)."""
