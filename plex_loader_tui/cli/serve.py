@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import time
 
 from ..config import RunConfig
 from ..exit_codes import ExitCode
@@ -20,6 +22,8 @@ from ..service.listen import listen_plan
 from ..service.server import start_api
 from ..service.sync import SyncService
 from ..service.token import load_control_token
+from ..state.paths import state_path_of
+from ..state.service import ServiceMarker, remove_service_marker, write_service_marker
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +56,16 @@ async def _serve(config: RunConfig, plan) -> int:  # type: ignore[no-untyped-def
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
     api = await start_api(make_app(service, token=token.value, metrics_public=config.metrics_public), plan)
+    state_path, marked = state_path_of(config), False
     try:
         await service.open()
+        # `status`, `attach` and a second `serve` look for this to find the running service.
+        write_service_marker(state_path, ServiceMarker(pid=os.getpid(), listen=api.url, started_at=time.time()))
+        marked = True
         await service.run()
     finally:
+        if marked:
+            remove_service_marker(state_path)
         await api.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

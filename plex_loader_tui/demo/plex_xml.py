@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 
+from ..sources.plex_xml import LISTING_ROLES
 from .items import Credit, DemoEpisode, DemoItem, DemoMovie, DemoSeason, DemoShow
 from .library import DemoLibrary
 
@@ -115,7 +116,7 @@ def _movie(lib: DemoLibrary, m: DemoMovie, detail: bool, guids: bool) -> str:
     )
     # Like a real server, listings carry only the first few tags of a
     # kind; the full cast comes with /library/metadata/{id}.
-    cast = m.cast if detail else m.cast[:3]
+    cast = m.cast if detail else m.cast[:LISTING_ROLES]
     children = (
         _media(m.rating_key, m.duration_ms, f"/data/movies/{m.title} ({m.year})/{m.title} ({m.year}).mkv")
         + _tags("Genre", m.genres)
@@ -161,7 +162,7 @@ def _show(lib: DemoLibrary, s: DemoShow, detail: bool, guids: bool) -> str:
             ("updatedAt", s.updated_at),
         )
     )
-    cast = s.cast if detail else s.cast[:3]
+    cast = s.cast if detail else s.cast[:LISTING_ROLES]
     children = _tags("Genre", s.genres) + _roles(cast) + (_guids(s.guids) if guids or detail else "")
     return f"<Directory{attrs}>{children}</Directory>"
 
@@ -230,7 +231,7 @@ def _episode(lib: DemoLibrary, e: DemoEpisode, detail: bool, guids: bool) -> str
             ("updatedAt", e.updated_at),
         )
     )
-    guests = e.guests if detail else e.guests[:3]
+    guests = e.guests if detail else e.guests[:LISTING_ROLES]
     children = (
         _media(e.rating_key, e.duration_ms, f"/data/tv/{show_title}/Season {e.season_index:02d}/{e.index:02d}.mkv")
         + _tags("Director", e.directors)

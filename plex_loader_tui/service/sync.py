@@ -35,6 +35,7 @@ from ..load import LoadSession
 from ..pipeline.spec import validate_batch_size, validate_workers
 from ..ports import SectionPlan
 from ..secrets import redact
+from ..sources.plex_http import KEYS_PER_REQUEST
 from ..stages import STAGE_NAMES
 from .controls import (
     BatchObserver,
@@ -50,6 +51,7 @@ from .controls import (
 )
 from .targets import ChangedItem, plan_changes
 from .totals import RunningTotals
+from .watching import Watching
 
 if TYPE_CHECKING:
     from ..load.outcome import LoadResult
@@ -69,13 +71,16 @@ class SyncService:
         config: RunConfig,
         *,
         session: LoadSession | None = None,
-        keys_per_request: int = 100,
+        keys_per_request: int = KEYS_PER_REQUEST,
+        watch: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.session = session if session is not None else LoadSession(config)
         self.session.on_batch = self._on_batch
         self.keys_per_request = keys_per_request
+        self._watch_enabled = watch
+        self._watching: Watching | None = None
         self._clock = clock
         self._started_at = clock()
         self._state = ServiceState.STARTING
@@ -93,8 +98,6 @@ class SyncService:
         self._sections: dict[str, SectionPlan] = {}
         self._totals = RunningTotals()
         self._observers: list[BatchObserver] = []
-        #: The notification stream's figures (set by whoever runs the watcher).
-        self.watch_status: Callable[[], WatchStatus] = lambda: WatchStatus(connected=False)
         #: Called with each finished sync (tests and the headless log wait on it).
         self.on_sync: Callable[[SyncRecord], None] | None = None
 
@@ -129,7 +132,7 @@ class SyncService:
     def status(self) -> ServiceStatus:
         snapshot = self.session.snapshot()
         running = snapshot if self._current is not None else None
-        watch = self.watch_status()
+        watch = self._watching.status() if self._watching is not None else WatchStatus(connected=False)
         # Changes handed over and not yet synced, plus those the batcher still holds.
         waiting = len({(c.section_key, c.rating_key) for c in self._changes})
         watch = replace(watch, pending_changes=watch.pending_changes + waiting)
@@ -252,12 +255,20 @@ class SyncService:
         Call :meth:`open` first. Returns once stopped; the parts are closed.
         """
         try:
+            if self._watch_enabled and not self._stopping:
+                # Listening before the startup sync: what changes during it is not missed.
+                endpoints = self.session.endpoints
+                assert endpoints.plex_url is not None
+                self._watching = Watching(self, endpoints.plex_url, endpoints.plex_token)
+                self._watching.start()
             if not self._stopping:
                 await self._sync(SyncKind.STARTUP)
             while (kind := await self._next_work()) is not None:
                 await self._sync(kind)
         finally:
             self._state = ServiceState.STOPPED
+            if self._watching is not None:
+                await self._watching.close()
             await self.session.close()
             log.info("stopped")
 

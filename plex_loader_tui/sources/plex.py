@@ -36,7 +36,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.etree.ElementTree import Element
 
 import requests
@@ -49,6 +49,7 @@ from ..secrets import mask, mask_url, redact
 from .plex_fetch import Failure, PlexFetchError, fetch
 from .plex_http import PlexSettings, RetryHook, build_session
 from .plex_xml import (
+    LISTING_ROLES,
     NotPlexAnswer,
     PlexSection,
     parse_container,
@@ -342,6 +343,8 @@ class PlexSource:
     def fetch_page(self, page: PageRequest) -> list[SourceItem]:
         """Fetch and parse one page with exactly one request (plus one in the rare
         case of episodes of a show added after :meth:`plan`)."""
+        if page.keys:
+            return self._fetch_keyed(page)
         type_id = _TYPE_MOVIE if page.kind == "movie" else _TYPE_EPISODE
         key = f"/library/sections/{page.section_key}/all?type={type_id}&includeGuids=1"
         root = self._get(
@@ -404,6 +407,19 @@ class PlexSource:
             if item is not None:
                 found.append(SectionItem(section, item))
         return found
+
+    def _fetch_keyed(self, page: PageRequest) -> list[SourceItem]:
+        """A page of changed rating keys: the items of its section Plex still has.
+
+        An item's full metadata names its whole cast where a listing shows the
+        first :data:`LISTING_ROLES` actors; the keyed read is cut to the same,
+        so that the next listing finds the item unchanged instead of reloading it.
+        """
+        return [
+            replace(found.item, actors=found.item.actors[:LISTING_ROLES])
+            for found in self.fetch_items(page.keys)
+            if found.section_key == page.section_key
+        ]
 
     def fetch_pages(self, pages: list[PageRequest]) -> list[SourceItem]:
         """Batch form for the engine: the items of every page, in order."""

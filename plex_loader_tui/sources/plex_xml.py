@@ -19,6 +19,10 @@ _DIGITS_RE = re.compile(r"^\d+$")
 #: them sends an invalid document, which Plex clients read with them left out.
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
+#: A section listing names the first three actors of an item (``Role``); its full
+#: metadata (``/library/metadata/{id}``) names them all.
+LISTING_ROLES = 3
+
 
 class NotPlexAnswer(ValueError):
     """A 200 whose body is not a Plex ``MediaContainer`` (HTML, JSON, cut-off XML); says why, never quotes it."""
