@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..exit_codes import ExitCode
 from ..pipeline import DeadLetter, PipelineSnapshot
+from ..state.runs import RunRecord
 
 
 class Phase(StrEnum):
@@ -110,3 +112,21 @@ class LoadResult:
         if self.enrich_incomplete or (self.snapshot is not None and self.snapshot.failed > 0):
             return ExitCode.FAILED_ITEMS
         return ExitCode.OK
+
+
+def run_record(command: str, started_at: float, result: LoadResult | None, error: str | None = None) -> RunRecord:
+    """How a run ended, as the load state keeps it (``result`` None: it failed with ``error``)."""
+    snap = result.snapshot if result is not None else None
+    return RunRecord(
+        command=command,
+        started_at=started_at,
+        ended_at=time.time(),
+        state=result.state if result is not None else Phase.FAILED.value,
+        exit_code=int(result.exit_code if result is not None else ExitCode.FATAL),
+        loaded=snap.loaded if snap else 0,
+        skipped=snap.skipped if snap else 0,
+        failed=snap.failed if snap else 0,
+        deleted=result.deleted if result is not None else 0,
+        total=result.total if result is not None else None,
+        error=error,
+    )

@@ -28,7 +28,7 @@ from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
 from ..state.ledger import Deletions, MassDeleteGuard
 from . import wiring
-from .outcome import LoadResult, Phase, SessionInfo
+from .outcome import LoadResult, Phase, SessionInfo, run_record
 from .searching import CollectionSearcher
 
 if TYPE_CHECKING:
@@ -257,23 +257,13 @@ class LoadSession(PipelineControls):
 
     def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
         """Remember how this run ended in the load state (``status`` shows it); never fails the run."""
-        from ..exit_codes import ExitCode
-        from ..state.runs import RunRecord, record_run
+        from ..state.runs import record_run
 
         if self._store is None:
             return
-        snap = result.snapshot if result is not None else None
-        record = RunRecord(
-            command="retry-failed" if self.config.retry_failed else "load",
-            started_at=self._started_at, ended_at=time.time(),
-            state=result.state if result is not None else Phase.FAILED.value,
-            exit_code=int(result.exit_code if result is not None else ExitCode.FATAL),
-            loaded=snap.loaded if snap else 0, skipped=snap.skipped if snap else 0,
-            failed=snap.failed if snap else 0, deleted=result.deleted if result else 0,
-            total=result.total if result else None, error=error,
-        )
+        command = "retry-failed" if self.config.retry_failed else "load"
         try:
-            record_run(self._store, record)
+            record_run(self._store, run_record(command, self._started_at, result, error))
         except Exception:  # noqa: BLE001 - a record for display only
             log.warning("could not record this run in the load state", exc_info=True)
 

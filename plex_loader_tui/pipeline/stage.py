@@ -179,6 +179,9 @@ class StageRuntime:
         while True:
             if self._retire > 0:
                 self._retire -= 1
+                # Leave the pool now, not in the done callback: a resize in between
+                # would still count this worker and retire one more than asked.
+                self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
                 return
             if host.paused:
                 await host.wait_until_resumed()
