@@ -37,6 +37,7 @@ from .kinds import (
     StrListSetting,
     StrSetting,
     UrlSetting,
+    WordSetting,
 )
 
 APP_NAME = "plex-loader-tui"
@@ -195,6 +196,15 @@ SETTINGS: tuple[Setting, ...] = (
     # (bench/bench_load.py, bench/bench_embed.py).
     OptIntSetting("onnx_threads", 1, "Models", "ONNX Runtime threads per model ('auto' = let ONNX choose)",
                   flags=("--onnx-threads",), env=("ONNX_THREADS",), minimum=1, maximum=256, metavar="N"),
+    # The bundled dense model as shipped (int8 weights, activations quantized on the fly)
+    # or the same weights as an fp32 graph (better retrieval; 2x the CPU time on an
+    # AVX-512 VNNI CPU). auto picks by CPU (embed/builds.py; bench/bench_embed_ceiling.py).
+    WordSetting("model_build", "auto", "Models",
+                "ONNX build of the bundled dense model: int8, fp32 or auto (by CPU)",
+                flags=("--model-build",), env=("MODEL_BUILD",), choices=("auto", "int8", "fp32"), metavar="BUILD"),
+    WordSetting("device", "cpu", "Models",
+                "where the dense model runs: cpu, cuda (needs the [gpu] extra) or auto",
+                flags=("--device",), env=("EMBED_DEVICE",), choices=("cpu", "cuda", "auto"), metavar="DEVICE"),
     # Stages
     *_stage_settings(),
     IntSetting("queue_size", 256, "Stages", "capacity of each stage's input queue (items)",
