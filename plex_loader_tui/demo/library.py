@@ -197,11 +197,12 @@ class DemoLibrary:
             return self._by_imdb.get(imdb_id)
 
     # --------------------------------------------------------------- mutations
-    def touch(self, rating_keys: Iterable[int], *, summary: str | None = None) -> None:
+    def touch(self, rating_keys: Iterable[int], *, summary: str | None = None, revise: bool = True) -> None:
         """Change the summary of these movies/episodes and bump their ``updatedAt``.
 
         Without ``summary`` the old one gets a marked revision, so the content
-        (and its hash downstream) really changes.
+        (and its hash downstream) really changes; with ``revise=False`` only
+        ``updatedAt`` moves (Plex does that on a metadata refresh that found nothing new).
         """
         with self._lock:
             now = int(time.time())
@@ -214,7 +215,12 @@ class DemoLibrary:
                 else:
                     raise KeyError(f"no movie or episode with rating key {key}")
                 old = table[key]
-                new_summary = summary if summary is not None else (old.summary + "\n\n(Revised cut.)").lstrip()
+                if summary is not None:
+                    new_summary = summary
+                elif revise:
+                    new_summary = (old.summary + "\n\n(Revised cut.)").lstrip()
+                else:
+                    new_summary = old.summary
                 table[key] = replace(old, summary=new_summary, updated_at=max(old.updated_at + 1, now))  # type: ignore[index,arg-type]
             self._reindex()
 

@@ -27,7 +27,7 @@ from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
 from ..state.ledger import Deletions, MassDeleteGuard
 from . import wiring
-from .outcome import LoadResult, Phase, SessionInfo
+from .outcome import ContentCounts, LoadResult, Phase, SessionInfo
 from .searching import CollectionSearcher
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..sources.plex import PlexSource
     from ..state.ledger import LoadLedger
     from ..state.store import StateStore
+    from .stages import LoadStages
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class LoadSession(PipelineControls):
         self._store: StateStore | None = None
         self._ledger: LoadLedger | None = None
         self._searcher: CollectionSearcher | None = None
+        self._work: LoadStages | None = None
         #: The stages' retry/error counters of the current run (its clients report into them).
         self._reports: dict[str, StageReport] = new_reports()
         #: Seconds from the start of run() to the first item (connecting, loading the models).
@@ -178,6 +180,8 @@ class LoadSession(PipelineControls):
                 unfinished=result.unfinished,
                 total=plan.total,
                 startup=self._startup,
+                content=self._work.content if self._work is not None else ContentCounts(),
+                models=self._models.describe() if self._models is not None else None,
             )
         except FatalError as exc:
             self._set_phase(Phase.FAILED, str(exc))
@@ -245,7 +249,9 @@ class LoadSession(PipelineControls):
         from .stages import LoadStages, build_stages
 
         assert self._source and self._enricher and self._embedder and self._sink and self._ledger
-        work = LoadStages(self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports)
+        work = self._work = LoadStages(
+            self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports
+        )
         self._pipeline = Pipeline(
             build_stages(self.config, work, self._enricher.stage_status),
             plan.pages,
