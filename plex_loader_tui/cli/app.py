@@ -96,6 +96,10 @@ class _Dispatch:
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
+        if config.device != "cpu":  # onnxruntime is imported only for a device that needs asking
+            from plex_loader_tui.embed.device import available_providers, select_device
+
+            select_device(config.device, available_providers())  # --device cuda without CUDA: one line, exit 2
         config, why = headless_without_terminal(config)
         self._log(config, console=config.no_ui,
                   console_level=None if level_given or not config.no_ui else "WARNING")

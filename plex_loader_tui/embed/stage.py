@@ -90,12 +90,7 @@ class Embedder:
         """Compute the vectors of ``drafts`` (see :meth:`embed`)."""
         if not drafts:
             return []
-        texts = [d.text for d in drafts]
-        dense = self._dense_by_length(texts)
-        # BM25 pads nothing: one call for the whole batch.
-        sparse = list(self.models.sparse.embed(texts, batch_size=len(texts)))
-        if len(sparse) != len(texts):  # pragma: no cover - fastembed contract
-            raise RuntimeError(f"sparse embedding returned {len(sparse)} vectors for {len(texts)} texts")
+        dense, sparse = self.vectors([d.text for d in drafts])
         return [
             EmbeddedPoint(
                 point_id=d.point_id,
@@ -110,6 +105,15 @@ class Embedder:
             )
             for d, dvec, svec in zip(drafts, dense, sparse, strict=True)
         ]
+
+    def vectors(self, texts: list[str]) -> tuple[list[Any], list[Any]]:
+        """The model calls alone: dense (sorted by length, :attr:`model_batch` per call) and sparse vectors."""
+        dense = self._dense_by_length(texts)
+        # BM25 pads nothing: one call for the whole batch.
+        sparse = list(self.models.sparse.embed(texts, batch_size=len(texts)))
+        if len(sparse) != len(texts):  # pragma: no cover - fastembed contract
+            raise RuntimeError(f"sparse embedding returned {len(sparse)} vectors for {len(texts)} texts")
+        return dense, sparse
 
     def _dense_by_length(self, texts: list[str]) -> list[Any]:
         """Dense vectors of ``texts`` in their order, computed in calls of texts of similar length."""
