@@ -91,10 +91,12 @@ _STAGE_ROWS: tuple[_StageRow, ...] = (
               ("--enrichment-batch-size", "--enrich-batch-size"), ("ENRICH_BATCH_SIZE", "ENRICHMENT_BATCH_SIZE"),
               "items per enrichment batch"),
     # Measured (bench/bench_embed.py, bench/bench_load.py): one single-threaded ONNX
-    # call per worker and one worker per core; batch 8 pads least (CPU per text:
-    # 32.5 ms at 8, 34.8 at 16, 39.2 at 64, and 600+ MB of RSS at 64).
-    _StageRow("embed", 2, 8, ("--embed-workers",), ("EMBED_WORKERS",),
-              ("--embed-batch-size",), ("EMBED_BATCH_SIZE",), "texts per embedding batch"),
+    # call per worker and one worker per core; 8 texts per model call pad least.
+    # The stage batch is the window a worker sorts by length into calls of 8
+    # (embed/stage.py): 64 pads ~14% fewer tokens than 8 in arrival order
+    # (bench/bench_embed_ceiling.py), with the RSS of calls of 8.
+    _StageRow("embed", 2, 64, ("--embed-workers",), ("EMBED_WORKERS",),
+              ("--embed-batch-size",), ("EMBED_BATCH_SIZE",), "texts per embedding batch (sorted by length)"),
     _StageRow("upsert", 1, 64, ("--upsert-workers",), ("UPSERT_WORKERS",),
               ("--upsert-batch-size",), ("UPSERT_BATCH_SIZE",), "points per Qdrant upsert"),
 )
