@@ -18,6 +18,9 @@ and texts per wall second.
   optimization: speed, and over ``--quality-texts`` texts the cosine to today's int8
   vectors and retrieval (each text's first summary sentence as the query:
   its item among the top 3 / top 1 of every text).
+* ``retrieval``: dense retrieval before/after the batching change over
+  ``--quality-texts`` texts (each item's whole summary paragraph as the
+  query: its item among the top 3 / top 1), and the cosine between the two.
 * ``threads``: 2 workers sharing one 1-thread session (the default) vs
   2 sessions x 1 thread vs 1 worker x a 2-thread session.
 * ``options``: ONNX Runtime session options of a raw session (spinning of
@@ -205,6 +208,36 @@ def part_builds(texts: list[str], quality_texts: list[str], repeats: int, scratc
     return rows
 
 
+def summary_of(text: str) -> str:
+    """A text's summary paragraph (the line after the title and genres)."""
+    lines = text.split("\n")
+    body = [line for line in lines[1:] if not line.startswith("Genres:")]
+    return body[0] if body else lines[0]
+
+
+def part_retrieval(texts: list[str]) -> dict:
+    from plex_loader_tui.embed.stage import Embedder
+
+    models = load_models(ModelSettings(onnx_threads=1, build="int8"))
+    embedder = Embedder(models)
+    queries = np.array(list(models.dense.query_embed([summary_of(t) for t in texts])))
+    variants = {"before: batch 8, arrival order": 8, "after: batch 64 sorted, 8 per call": 64}
+    rows, docs = {}, {}
+    for name, window in variants.items():
+        docs[name] = np.array([v for i in range(0, len(texts), window)
+                               for v in embedder.vectors(texts[i : i + window])[0]])
+        ranks = np.argsort(-(queries @ docs[name].T), axis=1)[:, :3]
+        truth = np.arange(len(texts))[:, None]
+        rows[name] = {"top3": float(np.mean(np.any(ranks == truth, axis=1))), "top1": float(np.mean(ranks[:, :1] == truth))}
+    a, b = docs.values()
+    cos = np.sum(a * b, axis=1)
+    print(f"\n  dense retrieval over {len(texts)} texts (summary paragraph as the query):")
+    for name, row in rows.items():
+        print(f"    {name:<36} top3 {row['top3']:.3f}  top1 {row['top1']:.3f}")
+    print(f"    cosine after vs before: mean {cos.mean():.4f}, min {cos.min():.4f}")
+    return rows | {"cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
+
+
 def _workers(models_per_worker: list[Models], texts: list[str]) -> int:
     chunks = [texts[i : i + 64] for i in range(0, len(texts), 64)]
     with ThreadPoolExecutor(max_workers=len(models_per_worker)) as pool:
@@ -302,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[part] = part_batching(timed, args.repeats)
             elif part == "builds":
                 results[part] = part_builds(timed, texts[: args.quality_texts], args.repeats, Path(tmp))
+            elif part == "retrieval":
+                results[part] = part_retrieval(texts[: args.quality_texts])
             elif part == "threads":
                 results[part] = part_threads(timed, args.repeats)
             elif part == "options":
