@@ -143,7 +143,7 @@ class DemoProcess:
             self.proc.wait(timeout=30)
 
 
-def make_config(server: DemoProcess, data_dir: Path):  # noqa: ANN201 - RunConfig
+def make_config(server: DemoProcess, data_dir: Path, **overrides):  # noqa: ANN201 - RunConfig
     from plex_loader_tui.config import resolve_config
 
     return resolve_config(
@@ -154,16 +154,17 @@ def make_config(server: DemoProcess, data_dir: Path):  # noqa: ANN201 - RunConfi
             "tmdb_base_url": server.tmdb_url,
             "imdb_base_url": server.imdb_url,
             "data_dir": str(data_dir),
+            **overrides,
         },
         {"PLEX_LOADER_CONFIG_DIR": str(data_dir / "config")},
     )
 
 
 # --------------------------------------------------------------------- phases
-def run_pipeline(config) -> tuple[Phase, object]:  # noqa: ANN001
+def run_pipeline(config, name: str = "(b) pipeline (LoadSession)") -> tuple[Phase, object]:  # noqa: ANN001
     from plex_loader_tui.load import LoadSession
 
-    with Meter("(b) pipeline (LoadSession)") as meter:
+    with Meter(name) as meter:
         result = asyncio.run(LoadSession(config).run())
     snap = result.snapshot
     if result.state != "finished" or snap is None or snap.failed or snap.skipped:
@@ -188,24 +189,24 @@ def loaded_texts(config) -> list[str]:  # noqa: ANN001
         client.close()
 
 
-def run_raw_embedding(config, texts: list[str]) -> Phase:  # noqa: ANN001
-    """The embed stage's two model calls per batch, same settings, nothing else."""
-    from plex_loader_tui.embed.models import ModelSettings, load_models
+def run_raw_embedding(config, texts: list[str], name: str = "(a) raw embedding") -> Phase:  # noqa: ANN001
+    """The embed stage's model calls per batch, same settings, nothing else."""
+    from plex_loader_tui.embed.models import load_models
 
-    models = load_models(
-        ModelSettings(dense_model=config.dense_model, sparse_model=config.sparse_model, onnx_threads=config.onnx_threads)
-    )
+    from plex_loader_tui.embed.stage import Embedder
+    from plex_loader_tui.load.wiring import model_settings
+
+    embedder = Embedder(load_models(model_settings(config)))
     batch, workers = config.stage("embed").batch_size, config.stage("embed").workers
 
     def embed(chunk: list[str]) -> int:
-        dense = list(models.dense.embed(chunk, batch_size=len(chunk)))
-        sparse = list(models.sparse.embed(chunk, batch_size=len(chunk)))
+        dense, sparse = embedder.vectors(chunk)  # as the stage: sorted by length, 8 texts per dense call
         assert len(dense) == len(sparse) == len(chunk)
         return len(chunk)
 
     embed(texts[:batch])  # warm-up, as the pipeline's first batch is not timed apart either
     chunks = [texts[i : i + batch] for i in range(0, len(texts), batch)]
-    with Meter("(a) raw embedding") as meter, ThreadPoolExecutor(max_workers=workers) as pool:
+    with Meter(name) as meter, ThreadPoolExecutor(max_workers=workers) as pool:
         done = sum(pool.map(embed, chunks))
     return meter.phase(done)
 
@@ -275,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--before-embed-batch", type=int, metavar="N",
+                        help="also run (a) and (b) with the embed stage's batch at N, interleaved with the defaults "
+                             "(8: before length-sorted batching, when a batch was one model call)")
     args = parser.parse_args(argv)
 
     server = DemoProcess(args.items, args.latency_ms, args.seed)
@@ -290,10 +294,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
+            before = None
+            if args.before_embed_batch:
+                old = make_config(server, Path(tmp) / "before", embed_batch_size=args.before_embed_batch)
+                before = run_pipeline(old, f"(b0) pipeline, embed batch {args.before_embed_batch}")[0]
+                phases.append(before)
+                print(f"  {before.name}: {before.items} items in {before.seconds:.1f} s", flush=True)
             pipeline, result = run_pipeline(config)
             phases.append(pipeline)
             print(f"  {pipeline.name}: {pipeline.items} items in {pipeline.seconds:.1f} s", flush=True)
             texts = loaded_texts(config)
+            if before is not None:
+                raw_before = run_raw_embedding(old, texts, f"(a0) raw, embed batch {args.before_embed_batch}")
+                phases.append(raw_before)
             raw = run_raw_embedding(config, texts)
             phases.append(raw)
             print(f"  {raw.name}: {raw.items} texts in {raw.seconds:.1f} s "
@@ -311,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{p.peak_rss_mb:>6.0f} MB")
     ratios = {"pipeline/raw_embedding": pipeline.rate / raw.rate}
     print(f"\n(b)/(a) = {ratios['pipeline/raw_embedding']:.2f}  (target >= {TARGET_PIPELINE_VS_EMBED})")
+    if before is not None:
+        ratios |= {"before: pipeline/raw_embedding": before.rate / raw_before.rate,
+                   "raw after/before": raw.rate / raw_before.rate, "pipeline after/before": pipeline.rate / before.rate}
+        print(f"(b0)/(a0) = {ratios['before: pipeline/raw_embedding']:.2f}; raw after/before = "
+              f"{ratios['raw after/before']:.2f}; pipeline after/before = {ratios['pipeline after/before']:.2f}")
     if not args.skip_naive:
         ratios["pipeline/naive"] = pipeline.rate / naive.rate
         print(f"(b)/(c) = {ratios['pipeline/naive']:.2f}  (target >= {TARGET_PIPELINE_VS_NAIVE})")

@@ -191,6 +191,32 @@ class EmbeddedPoint:
     sparse: SparseVector
     content_hash: str = ""
     title: str = field(default="", compare=False)
+    #: Hash of the embedded text alone (with the models): equal means the vectors would be equal.
+    text_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadUpdate:
+    """A stored point whose text did not change: only its payload is written, no embedding.
+
+    ``content_hash`` and ``text_hash`` are what the load state records, as for
+    an :class:`EmbeddedPoint`.
+    """
+
+    point_id: str
+    item_key: str
+    payload: dict[str, object]
+    content_hash: str
+    text_hash: str
+    title: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHashes:
+    """What the load state says the stored point of an item was made from."""
+
+    text_hash: str
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +224,10 @@ class LoadItem:
     """One item on its way through a load, carrying what the ledger records about it.
 
     Ingestion makes it: the source item, the identity of its library section
-    in the load state, the source fingerprint the skip decision used and the
-    point id. Enrichment adds ``enriched``, embedding adds ``point``; each
+    in the load state, the source fingerprint the skip decision used, the
+    point id and ``stored`` (the hashes of the point loaded before, if any).
+    Enrichment adds ``enriched``, embedding adds ``point`` (a
+    :class:`PayloadUpdate` when the text is the stored one); each
     stage hands the next a new copy (:meth:`with_enriched`, :meth:`with_point`),
     so nothing about an item has to be looked up on the side.
     """
@@ -209,7 +237,8 @@ class LoadItem:
     source_hash: str
     point_id: str
     enriched: EnrichedItem | None = None
-    point: EmbeddedPoint | None = None
+    point: EmbeddedPoint | PayloadUpdate | None = None
+    stored: StoredHashes | None = None
 
     @property
     def key(self) -> str:
@@ -231,5 +260,13 @@ class LoadItem:
     def with_enriched(self, enriched: EnrichedItem) -> LoadItem:
         return replace(self, enriched=enriched)
 
-    def with_point(self, point: EmbeddedPoint) -> LoadItem:
+    @property
+    def unchanged(self) -> bool:
+        """The point this item would write is exactly the stored one (text and payload)."""
+        return (
+            self.point is not None and self.stored is not None
+            and self.point.content_hash == self.stored.content_hash
+        )
+
+    def with_point(self, point: EmbeddedPoint | PayloadUpdate) -> LoadItem:
         return replace(self, point=point)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .models import EmbeddedPoint, QueryVectors, ScoredPoint, SearchFilters, SourceItem
+from .models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters, SourceItem
 
 PageKind = Literal["movie", "episode"]
 
@@ -162,6 +162,10 @@ class Sink(Protocol):
         ...
 
     def upsert(self, points: list[EmbeddedPoint]) -> list[EmbeddedPoint]: ...
+
+    def set_payload(self, updates: list[PayloadUpdate]) -> list[PayloadUpdate]:
+        """Replace the whole payload of stored points, vectors untouched; return what the store confirmed."""
+        ...
 
     def delete(self, point_ids: Sequence[str]) -> None: ...
 

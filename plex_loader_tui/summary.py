@@ -96,13 +96,30 @@ def build_summary(
             "unfinished": result.unfinished,
             "failed_waiting_retry": result.waiting_for_retry,
             "remaining": remaining,
+            "embeddings_computed": result.content.embedded,
+            "payload_only_updates": result.content.payload_only,
+            "content_unchanged": result.content.unchanged,
         },
+        "embedding": _embedding(result),
         "stages": stages,
         "failures": failures,
         "failure_groups": failure_groups(result.dead_letters, secrets),
         "failures_omitted": max(0, len(result.dead_letters) - MAX_FAILURES_LISTED) + result.dead_letters_omitted,
         "fatal_error": redact(result.fatal_error, secrets) if result.fatal_error else None,
         "config": config.masked(),
+    }
+
+
+def _embedding(result: LoadResult) -> dict[str, Any] | None:
+    """Which build of the dense model ran where, and why (``None`` if the models never loaded)."""
+    models = result.models
+    if models is None:
+        return None
+    return {
+        "dense_model": models.dense_model,
+        "dense_build": models.dense_build,
+        "build_reason": models.build_reason,
+        "device": models.device,
     }
 
 
@@ -163,6 +180,13 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         stopped_by = f" by {summary['signal']}" if summary.get("signal") else ""
         lines.append(
             f"stopped early{stopped_by}: {counts['remaining']} items not loaded yet; the next run picks them up"
+        )
+    embedding = summary.get("embedding")
+    if embedding is not None:
+        lines.append(
+            f"embeddings computed {counts['embeddings_computed']}, payload-only updates "
+            f"{counts['payload_only_updates']}, unchanged {counts['content_unchanged']}; "
+            f"dense model {embedding['dense_build']} on {embedding['device']}"
         )
     if counts.get("deletions_held_back"):
         lines.append(

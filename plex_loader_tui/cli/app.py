@@ -107,6 +107,10 @@ class _Dispatch:
 
             return self._guard(lambda: run_doctor(config, repair=args.repair, run_load=run_load))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
+        if config.device != "cpu":  # onnxruntime is imported only for a device that needs asking
+            from plex_loader_tui.embed.device import available_providers, select_device
+
+            select_device(config.device, available_providers())  # --device cuda without CUDA: one line, exit 2
         if command == "serve":
             from .serve import run_serve
 

@@ -103,6 +103,17 @@ class ChoiceSetting(Setting):
 
 
 @dataclass(frozen=True, slots=True)
+class WordSetting(ChoiceSetting):
+    """One of a few lower-case words (a device); given in any case."""
+
+    def parse_text(self, text: str) -> Any:
+        return text.strip().lower()
+
+    def parse_toml(self, value: Any) -> Any:
+        return str(Setting.parse_toml(self, value)).lower()
+
+
+@dataclass(frozen=True, slots=True)
 class UrlSetting(Setting):
     """An http(s) URL that carries no credential (the credential has a setting of its own).
 

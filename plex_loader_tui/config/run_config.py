@@ -146,6 +146,8 @@ class RunConfig:
     dense_model: str = default_of("dense_model")
     sparse_model: str = default_of("sparse_model")
     onnx_threads: int | None = default_of("onnx_threads")
+    model_build: str = default_of("model_build")
+    device: str = default_of("device")
     # Stages
     stages: Mapping[str, StageConfig] = field(default_factory=default_stages)
     queue_size: int = default_of("queue_size")

@@ -37,6 +37,7 @@ from .kinds import (
     StrListSetting,
     StrSetting,
     UrlSetting,
+    WordSetting,
 )
 from .service_kinds import DurationSetting, ListenSetting
 
@@ -93,10 +94,12 @@ _STAGE_ROWS: tuple[_StageRow, ...] = (
               ("--enrichment-batch-size", "--enrich-batch-size"), ("ENRICH_BATCH_SIZE", "ENRICHMENT_BATCH_SIZE"),
               "items per enrichment batch"),
     # Measured (bench/bench_embed.py, bench/bench_load.py): one single-threaded ONNX
-    # call per worker and one worker per core; batch 8 pads least (CPU per text:
-    # 32.5 ms at 8, 34.8 at 16, 39.2 at 64, and 600+ MB of RSS at 64).
-    _StageRow("embed", 2, 8, ("--embed-workers",), ("EMBED_WORKERS",),
-              ("--embed-batch-size",), ("EMBED_BATCH_SIZE",), "texts per embedding batch"),
+    # call per worker and one worker per core; 8 texts per model call pad least.
+    # The stage batch is the window a worker sorts by length into calls of 8
+    # (embed/stage.py): 64 pads ~14% fewer tokens than 8 in arrival order
+    # (bench/bench_embed_ceiling.py), with the RSS of calls of 8.
+    _StageRow("embed", 2, 64, ("--embed-workers",), ("EMBED_WORKERS",),
+              ("--embed-batch-size",), ("EMBED_BATCH_SIZE",), "texts per embedding batch (sorted by length)"),
     _StageRow("upsert", 1, 64, ("--upsert-workers",), ("UPSERT_WORKERS",),
               ("--upsert-batch-size",), ("UPSERT_BATCH_SIZE",), "points per Qdrant upsert"),
 )
@@ -202,6 +205,15 @@ SETTINGS: tuple[Setting, ...] = (
     # (bench/bench_load.py, bench/bench_embed.py).
     OptIntSetting("onnx_threads", 1, "Models", "ONNX Runtime threads per model ('auto' = let ONNX choose)",
                   flags=("--onnx-threads",), env=("ONNX_THREADS",), minimum=1, maximum=256, metavar="N"),
+    # The bundled dense model as shipped (int8 weights, activations quantized on the fly)
+    # or the same weights as an fp32 graph (better retrieval; 2x the CPU time on an
+    # AVX-512 VNNI CPU). auto picks by CPU (embed/builds.py; bench/bench_embed_ceiling.py).
+    WordSetting("model_build", "auto", "Models",
+                "ONNX build of the bundled dense model: int8, fp32 or auto (by CPU)",
+                flags=("--model-build",), env=("MODEL_BUILD",), choices=("auto", "int8", "fp32"), metavar="BUILD"),
+    WordSetting("device", "cpu", "Models",
+                "where the dense model runs: cpu, cuda (needs the [gpu] extra) or auto",
+                flags=("--device",), env=("EMBED_DEVICE",), choices=("cpu", "cuda", "auto"), metavar="DEVICE"),
     # Stages
     *_stage_settings(),
     IntSetting("queue_size", 256, "Stages", "capacity of each stage's input queue (items)",

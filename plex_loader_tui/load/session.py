@@ -28,7 +28,7 @@ from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
 from ..state.ledger import Deletions, MassDeleteGuard
 from . import wiring
-from .outcome import LoadResult, Phase, SessionInfo, run_record
+from .outcome import ContentCounts, LoadResult, Phase, SessionInfo, run_record
 from .searching import CollectionSearcher
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..state.ledger import LoadLedger
     from ..state.records import FailedRecord
     from ..state.store import StateStore
+    from .stages import LoadStages
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class LoadSession(PipelineControls):
         self._store: StateStore | None = None
         self._ledger: LoadLedger | None = None
         self._searcher: CollectionSearcher | None = None
+        self._work: LoadStages | None = None
         #: The stages' retry/error counters of the current run (its clients report into them).
         self._reports: dict[str, StageReport] = new_reports()
         #: Seconds from the start of run() to the first item (connecting, loading the models).
@@ -253,6 +255,8 @@ class LoadSession(PipelineControls):
             unfinished=result.unfinished,
             total=plan.total,
             startup=self._startup,
+            content=self._work.content if self._work is not None else ContentCounts(),
+            models=self._models.describe() if self._models is not None else None,
         )
 
     def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
@@ -334,7 +338,9 @@ class LoadSession(PipelineControls):
         from .stages import LoadStages, build_stages
 
         assert self._source and self._enricher and self._embedder and self._sink and self._ledger
-        work = LoadStages(self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports)
+        work = self._work = LoadStages(
+            self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports
+        )
         self._pipeline = Pipeline(
             build_stages(self.config, work, self._enricher.stage_status),
             plan.pages,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,17 +21,35 @@ from ..config import RunConfig
 from ..embed.stage import Embedder
 from ..enrich import Enricher
 from ..errors import FatalError
-from ..models import LoadItem
+from ..models import EmbeddedPoint, LoadItem, PayloadUpdate
 from ..pipeline import ItemFailure, RetryPolicy, Stage, StageOutput, StageReport, StageStatus
 from ..ports import ListingPlan, PageRequest, Sink, Source
 from ..stages import StageName
 from ..state.ledger import LoadLedger
+from .outcome import ContentCounts
 
 log = logging.getLogger(__name__)
 
 
 class ListingPlanError(FatalError):
     """The source's libraries could not be listed and sized, even after retries: nothing to load."""
+
+
+class _ContentTally:
+    """:class:`ContentCounts` added up from the embed workers' threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = ContentCounts()
+
+    def add(self, embedded: int, payload_only: int, unchanged: int) -> None:
+        with self._lock:
+            c = self._counts
+            self._counts = ContentCounts(c.embedded + embedded, c.payload_only + payload_only, c.unchanged + unchanged)
+
+    def counts(self) -> ContentCounts:
+        with self._lock:
+            return self._counts
 
 
 class LoadStages:
@@ -55,6 +74,12 @@ class LoadStages:
         self.sink = sink
         self.ledger = ledger
         self.reports = reports
+        self._content = _ContentTally()
+
+    @property
+    def content(self) -> ContentCounts:
+        """Items embedded, written payload-only, or left unchanged so far."""
+        return self._content.counts()
 
     def ingest(self, pages: list[PageRequest]) -> StageOutput:
         """Fetch listing pages and drop the items unchanged since the last load.
@@ -86,8 +111,23 @@ class LoadStages:
         return [item.with_enriched(e) for item, e in zip(batch, enriched, strict=True)]
 
     def embed(self, batch: list[LoadItem]) -> list[LoadItem]:
-        points = self.embedder.embed([item.enriched for item in batch if item.enriched is not None])
-        return [item.with_point(p) for item, p in zip(batch, points, strict=True)]
+        """Embed the items whose text is new or changed; the others keep their stored vectors.
+
+        An item whose text hash is the stored one gets a :class:`PayloadUpdate`
+        (its payload may have changed: Plex's ``updatedAt`` alone changes it).
+        """
+        drafts = [self.embedder.draft(item.enriched) for item in batch if item.enriched is not None]
+        fresh = [item.stored is None or item.stored.text_hash != d.text_hash for item, d in zip(batch, drafts, strict=True)]
+        points = iter(self.embedder.embed_drafts([d for d, new in zip(drafts, fresh) if new]))
+        out = []
+        for item, d, new in zip(batch, drafts, fresh):
+            point: EmbeddedPoint | PayloadUpdate = next(points) if new else PayloadUpdate(
+                d.point_id, item.key, d.payload, d.content_hash, d.text_hash, item.title
+            )
+            out.append(item.with_point(point))
+        unchanged = sum(item.unchanged for item in out)
+        self._content.add(sum(fresh), len(out) - sum(fresh) - unchanged, unchanged)
+        return out
 
     def upsert(self, batch: list[LoadItem]) -> StageOutput:
         """Record the items pending, upsert with the store's confirmation, then mark them loaded.
@@ -100,7 +140,13 @@ class LoadStages:
         failed, not loaded, at once.
         """
         self.ledger.mark_pending(batch)
-        confirmed = {p.item_key for p in self.sink.upsert([item.point for item in batch if item.point is not None])}
+        vectors = [item.point for item in batch if isinstance(item.point, EmbeddedPoint)]
+        payloads = [item.point for item in batch if isinstance(item.point, PayloadUpdate) and not item.unchanged]
+        confirmed = {item.key for item in batch if item.unchanged}  # the store already holds them as they are
+        if vectors:
+            confirmed.update(p.item_key for p in self.sink.upsert(vectors))
+        if payloads:
+            confirmed.update(u.item_key for u in self.sink.set_payload(payloads))
         loaded = [item for item in batch if item.key in confirmed]
         unconfirmed = [item for item in batch if item.key not in confirmed]
         failures = self.ledger.mark_loaded(loaded, unconfirmed=unconfirmed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
@@ -19,7 +20,7 @@ from .outcome import Endpoints
 
 if TYPE_CHECKING:
     from ..demo.server import DemoServer
-    from ..embed.models import Models
+    from ..embed.models import Models, ModelSettings
     from ..enrich import Enricher
     from ..ports import ServerInfo
     from ..sinks.qdrant import QdrantSink
@@ -83,11 +84,22 @@ def make_source(
 
 def load_models(config: RunConfig) -> Models:
     """Create the dense and sparse models (slow: call it in a thread)."""
-    from ..embed.models import ModelSettings
     from ..embed.models import load_models as load
 
-    return load(
-        ModelSettings(dense_model=config.dense_model, sparse_model=config.sparse_model, onnx_threads=config.onnx_threads)
+    return load(model_settings(config))
+
+
+def model_settings(config: RunConfig) -> ModelSettings:
+    """The models of a load (and of a search: the same build, so queries match the stored vectors)."""
+    from ..embed.models import ModelSettings
+
+    return ModelSettings(
+        dense_model=config.dense_model,
+        sparse_model=config.sparse_model,
+        onnx_threads=config.onnx_threads,
+        build=config.model_build,
+        build_dir=Path(config.data_dir) / "models",
+        device=config.device,
     )
 
 

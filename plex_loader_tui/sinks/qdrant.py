@@ -37,7 +37,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from ..answers import describe_answer
 from ..config.settings import default_of
-from ..models import EmbeddedPoint, QueryVectors, ScoredPoint, SearchFilters
+from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
 from .qdrant_errors import (
@@ -400,6 +400,18 @@ class QdrantSink:
         with self._call():
             self.client.upsert(self.collection, points=structs, wait=True)
         return points
+
+    def set_payload(self, updates: list[PayloadUpdate]) -> list[PayloadUpdate]:
+        """Replace the payloads of stored points (vectors untouched), in one request; return the confirmed ones."""
+        if not updates:
+            return []
+        operations = [
+            qm.OverwritePayloadOperation(overwrite_payload=qm.SetPayload(payload=u.payload, points=[u.point_id]))
+            for u in updates
+        ]
+        with self._call():
+            self.client.batch_update_points(self.collection, update_operations=operations, wait=True)
+        return updates
 
     def delete(self, point_ids: Sequence[str]) -> None:
         """Delete points by id (missing ids are ignored), waiting for confirmation."""

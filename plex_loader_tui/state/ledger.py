@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..embed.text import point_id
-from ..models import LoadItem, SourceItem
+from ..models import LoadItem, SourceItem, StoredHashes
 from ..pipeline.errors import DeadLetter
 from ..ports import ListingPlan, PageRequest, Sink
 from ..secrets import redact
@@ -175,7 +175,14 @@ class LoadLedger:
                 # Replay the dead letters, plus anything never recorded (a page that failed).
                 failed = self._dead_letter_keys()
                 wanted = [item for item in wanted if item.key in failed or self.store.get(item.key) is None]
-        admitted = [LoadItem(item, section, fingerprints[item.key], point_id(item)) for item in wanted]
+        # What each stored point was made from: an item whose text comes out the
+        # same after enrichment is not embedded again (a --full load re-embeds all).
+        stored = {} if self.full else self.store.stored_hashes(item.key for item in wanted)
+        admitted = [
+            LoadItem(item, section, fingerprints[item.key], point_id(item),
+                     stored=StoredHashes(*stored[item.key]) if item.key in stored else None)
+            for item in wanted
+        ]
         return admitted, len(items) - len(wanted)
 
     def _dead_letter_keys(self) -> set[str]:
@@ -205,6 +212,7 @@ class LoadLedger:
         failures: list[LoadFailure] = []
         for item in items:
             content_hash = item.point.content_hash if item.point is not None else ""
+            text_hash = item.point.text_hash if item.point is not None else ""
             records.append(
                 LoadedRecord(
                     key=item.key,
@@ -214,6 +222,7 @@ class LoadLedger:
                     content_hash=content_hash,
                     section_key=item.section,
                     title=item.title,
+                    text_hash=text_hash,
                 )
             )
             if item.enrich_errors:

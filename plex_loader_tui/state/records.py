@@ -47,6 +47,7 @@ class LoadedRecord:
     content_hash: str
     section_key: str = ""
     title: str = ""
+    text_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class ItemState:
     first_seen: float
     loaded_at: float | None
     updated: float
+    text_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

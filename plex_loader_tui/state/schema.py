@@ -17,7 +17,7 @@ from .records import RESET_HINT, StateCorruptError, StateError
 logger = logging.getLogger(__name__)
 
 #: Current schema version, stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE items (
@@ -44,12 +44,16 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 """
 
+# Version 2: the hash of the embedded text alone, so a changed payload with the same
+# text is written without embedding (NULL in older rows: those embed once more).
+_SCHEMA_V2 = "ALTER TABLE items ADD COLUMN text_hash TEXT"
+
 # Migrations from version N-1 to N, indexed by N. Version 1 is the first schema.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 ITEM_COLUMNS = (
     "key, point_id, section_key, title, status, updated_at, source_hash, content_hash, "
-    "attempts, last_error, error_stage, first_seen, loaded_at, updated"
+    "attempts, last_error, error_stage, first_seen, loaded_at, updated, text_hash"
 )
 
 

@@ -201,6 +201,23 @@ class StateStore:
                         unchanged.add(key)
         return unchanged
 
+    def stored_hashes(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """``key -> (text_hash, content_hash)`` of the loaded items among ``keys`` that have both."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, str]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT key, text_hash, content_hash FROM items "
+                    f"WHERE status = 'loaded' AND text_hash IS NOT NULL AND key IN ({marks})",
+                    chunk,
+                )
+                for key, text, content in rows:
+                    if text and content:
+                        found[key] = (text, content)
+        return found
+
     def get(self, key: str) -> ItemState | None:
         """Return what the store knows about ``key``, or ``None``."""
         with self._read() as conn:
@@ -320,6 +337,7 @@ class StateStore:
                 r.updated_at,
                 r.source_hash,
                 r.content_hash,
+                r.text_hash or None,
                 now,
                 now,
                 now,
@@ -332,12 +350,13 @@ class StateStore:
         with self._write() as conn:
             conn.executemany(
                 "INSERT INTO items (key, point_id, section_key, title, status, updated_at, "
-                "  source_hash, content_hash, attempts, first_seen, loaded_at, updated) "
-                "VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, 0, ?, ?, ?) "
+                "  source_hash, content_hash, text_hash, attempts, first_seen, loaded_at, updated) "
+                "VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, 0, ?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET "
                 "  point_id = excluded.point_id, section_key = excluded.section_key, "
                 "  title = excluded.title, status = 'loaded', updated_at = excluded.updated_at, "
                 "  source_hash = excluded.source_hash, content_hash = excluded.content_hash, "
+                "  text_hash = excluded.text_hash, "
                 "  attempts = 0, last_error = NULL, error_stage = NULL, "
                 "  loaded_at = excluded.loaded_at, updated = excluded.updated",
                 rows,
