@@ -50,6 +50,9 @@ async def test_added_changed_and_removed_items_reach_search(server, tmp_path) ->
         server.remove_items([added.rating_key])
         record = await svc.syncs.wait(lambda r: _changes(r) and r.deleted == 1, after=n)
         assert record.loaded == 0
+        # The deleted key is accounted for: not an item "still to list" for ever.
+        snapshot = (await svc.call("GET", "/api/v1/status"))[1]["snapshot"]
+        assert (snapshot["total"], snapshot["unlisted"], snapshot["left"]) == (0, 0, 0)
         assert str(added.rating_key) not in {str(h["payload"]["rating_key"]) for h in await svc.hits(added.title, 10)}
 
 
@@ -144,3 +147,16 @@ async def test_every_control_route_acts_on_the_real_service(server, tmp_path) ->
         assert (await svc.call("POST", "/api/v1/drain"))[0] == 202
         await asyncio.wait_for(svc.task, 60)
         assert svc.service.state == ServiceState.STOPPED
+
+
+async def test_changes_plex_failed_to_answer_fail_the_sync_and_bring_the_reconcile_forward(server, tmp_path) -> None:
+    async with running_service(service_config(server, tmp_path)) as svc:
+        server.set_faults("plex", fail_paths=r"^/library/metadata/", error_status=500)
+        n = len(svc.syncs.records)
+        server.touch_items([server.library.movies()[2].rating_key])
+        record = await svc.syncs.wait(_changes, after=n)
+        assert record.outcome == "failed" and "1 changed items could not be read from Plex" in record.error
+        status = svc.service.status()
+        # Not forgotten: a reconcile comes after the first retry delay, not the 6 h interval.
+        assert status.next_sync_at is not None and status.next_sync_at - record.finished_at <= 60
+        assert status.state == ServiceState.WATCHING

@@ -86,9 +86,11 @@ class BatchRun:
             self._dead_letter(items[0], exc, 1)
             return
         if isinstance(result, StageOutput):
-            outputs, skipped, failures = result.items, result.skipped, result.failed
+            outputs, skipped, failures, gone = result.items, result.skipped, result.failed, result.gone
         else:
-            outputs, skipped, failures = result, 0, ()
+            outputs, skipped, failures, gone = result, 0, (), 0
+        if gone:
+            stage.host.count_gone(gone)
         # What the inputs turned into (a page into its items, a fan-out): the
         # difference changes how many items the run has, not what is in flight.
         change = self._out_weight(outputs) + skipped + len(failures) - stage.weigh(items)

@@ -59,7 +59,7 @@ class Pipeline:
 
     It is also the :class:`~plex_loader_tui.pipeline.host.StageHost` of its
     stages: :meth:`fail`, :meth:`count_loaded`, :meth:`count_skipped`,
-    :meth:`count_changed`, :meth:`record_dead_letter`, :meth:`stage_finished`
+    :meth:`count_changed`, :meth:`count_gone`, :meth:`record_dead_letter`, :meth:`stage_finished`
     and :meth:`wait_until_resumed` are what they call back.
 
     ``on_dead_letter`` sees every item the engine dead-letters (not the ones a
@@ -356,6 +356,10 @@ class Pipeline:
 
     def count_changed(self, n: int) -> None:
         self._fed += n
+
+    def count_gone(self, n: int) -> None:
+        if self._total is not None:
+            self._total -= n
 
     def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:
         self._failed += letter.weight

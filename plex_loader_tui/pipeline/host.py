@@ -62,6 +62,10 @@ class StageHost(Protocol):
         """A batch turned into ``n`` more items than it stood for (fewer when negative)."""
         ...
 
+    def count_gone(self, n: int) -> None:
+        """``n`` items a batch stood for no longer exist: the run's total is ``n`` smaller."""
+        ...
+
     def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:
         """An item failed for good in ``letter.stage``; ``recorded``: the stage already stored it."""
         ...
