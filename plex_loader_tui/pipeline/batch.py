@@ -89,15 +89,13 @@ class BatchRun:
             outputs, skipped, failures, gone = result.items, result.skipped, result.failed, result.gone
         else:
             outputs, skipped, failures, gone = result, 0, (), 0
-        if gone:
-            stage.host.count_gone(gone)
         # What the inputs turned into (a page into its items, a fan-out): the
         # difference changes how many items the run has, not what is in flight.
         change = self._out_weight(outputs) + skipped + len(failures) - stage.weigh(items)
-        if change:
+        if change or gone:
             self.batch.open += change
             stage.in_flight += change
-            stage.host.count_changed(change)
+            stage.host.count_changed(change, gone)
         if skipped:
             stage.skipped += skipped
             stage.resolve(self.batch, skipped)
