@@ -89,12 +89,15 @@ class LoadStages:
         """
         fetched = [(page, self.source.fetch_page(page)) for page in pages]
         admitted: list[LoadItem] = []
-        skipped = 0
+        skipped = gone = 0
         for page, listed in fetched:
             items, unchanged = self.ledger.admit(page, listed)
             admitted.extend(items)
             skipped += unchanged
-        return StageOutput(admitted, skipped=skipped)
+            if page.keys:
+                # Keys the source no longer has were deleted: not items still to list.
+                gone += max(0, page.size - len(listed))
+        return StageOutput(admitted, skipped=skipped, gone=gone)
 
     async def enrich(self, batch: list[LoadItem]) -> list[LoadItem]:
         """Add TMDb/IMDb data; an item a service could not answer for goes on without it.

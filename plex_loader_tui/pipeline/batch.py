@@ -86,16 +86,16 @@ class BatchRun:
             self._dead_letter(items[0], exc, 1)
             return
         if isinstance(result, StageOutput):
-            outputs, skipped, failures = result.items, result.skipped, result.failed
+            outputs, skipped, failures, gone = result.items, result.skipped, result.failed, result.gone
         else:
-            outputs, skipped, failures = result, 0, ()
+            outputs, skipped, failures, gone = result, 0, (), 0
         # What the inputs turned into (a page into its items, a fan-out): the
         # difference changes how many items the run has, not what is in flight.
         change = self._out_weight(outputs) + skipped + len(failures) - stage.weigh(items)
-        if change:
+        if change or gone:
             self.batch.open += change
             stage.in_flight += change
-            stage.host.count_changed(change)
+            stage.host.count_changed(change, gone)
         if skipped:
             stage.skipped += skipped
             stage.resolve(self.batch, skipped)

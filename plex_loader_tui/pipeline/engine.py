@@ -354,8 +354,9 @@ class Pipeline:
             self._skipped += n
             self._rate.add(n)
 
-    def count_changed(self, n: int) -> None:
+    def count_changed(self, n: int, gone: int = 0) -> None:
         self._fed += n
+        self._total = self._total - gone if self._total is not None else None
 
     def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:
         self._failed += letter.weight
@@ -391,8 +392,7 @@ class Pipeline:
         if self._total is not None and throughput > 0 and self.state in (PipelineState.RUNNING, PipelineState.DRAINING):
             eta = max(0.0, (self._total - done) / throughput)
         first = self._stages[0]
-        # Items the first stage has not taken up (for a load: not yet listed) wait in its
-        # queue, in the feeder's hands, or in the source still.
+        # Not taken up by the first stage (not yet listed): in its queue, the feeder's hands or the source.
         waiting_first = first.queue.depth + first.weigh(self._held_back())
         return PipelineSnapshot(
             state=self.state,

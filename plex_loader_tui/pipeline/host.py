@@ -58,8 +58,11 @@ class StageHost(Protocol):
         """``n`` items were consumed on purpose without being passed on."""
         ...
 
-    def count_changed(self, n: int) -> None:
-        """A batch turned into ``n`` more items than it stood for (fewer when negative)."""
+    def count_changed(self, n: int, gone: int = 0) -> None:
+        """A batch turned into ``n`` more items than it stood for (fewer when negative).
+
+        ``gone`` of those it stood for no longer exist: the run's total is that much smaller.
+        """
         ...
 
     def record_dead_letter(self, letter: DeadLetter, *, recorded: bool = False) -> None:

@@ -51,11 +51,16 @@ class StageOutput:
     Items, skipped and failed together are the items the batch turned into:
     a stage whose inputs stand for several items (``Stage.weight``) or that
     fans out accounts for what its inputs became here.
+
+    ``gone`` counts items the inputs stood for that no longer exist (a page of
+    rating keys, some of them deleted at the source): the run's total shrinks
+    by them, instead of their waiting as never listed.
     """
 
     items: Sequence[Any]
     skipped: int = 0
     failed: Sequence[ItemFailure] = ()
+    gone: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from ..config import RunConfig, StageConfig
 from ..errors import ConfigError, FatalError
 from ..load import LoadSession
 from ..pipeline.spec import validate_batch_size, validate_workers
-from ..ports import SectionPlan
+from ..ports import PageRequest, SectionPlan
 from ..secrets import redact
 from ..sources.plex_http import KEYS_PER_REQUEST
 from ..stages import STAGE_NAMES
@@ -142,7 +142,7 @@ class SyncService:
             now=self._clock(),
             info=self.session.info,
             snapshot=snapshot,
-            stage_settings=self.session.stage_settings(),
+            stage_settings=self._stage_settings(),
             watch=watch,
             totals=self._totals.view(running, self.session.rate_limited_by_service()),
             failed_waiting=self.session.failed_waiting(),
@@ -221,7 +221,14 @@ class SyncService:
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         self.session.config = self.config  # every later sync starts with it
-        return self.session.stage_settings()[stage]
+        return self._stage_settings()[stage]
+
+    def _stage_settings(self) -> dict[str, StageConfig]:
+        """The running sync's live settings; between syncs, what the next one starts with."""
+        if self._current is not None:
+            return self.session.stage_settings()
+        # The last sync's finished pipeline still answers with its own, older figures.
+        return {name: self.config.stage(name) for name in STAGE_NAMES}
 
     def failures(self, limit: int = 50, offset: int = 0) -> FailurePage:
         records = self.session.failed_records()
@@ -303,16 +310,37 @@ class SyncService:
         error: str | None = None
         try:
             result = await self._run_sync(kind)
+            if result is not None and kind == SyncKind.CHANGES:
+                error = self._unread_pages(result)
         except FatalError as exc:
             error = redact(str(exc), self.config.secret_values())
-            log.error("%s sync failed: %s (trying again in %.0f s)", kind, error, self._retry_delay)
+        except Exception as exc:  # noqa: BLE001 - the service outlives one bad sync
+            # Not one of ours (a store or a disk refusing): keep serving, try again later.
+            log.debug("%s sync raised", kind, exc_info=True)
+            error = redact(f"{type(exc).__name__}: {exc}", self.config.secret_values())
         finally:
             self._current = None
             if not self._stopping:
                 self._state = ServiceState.WATCHING
+        if error is not None:
+            log.error("%s sync failed: %s (reconciling in %.0f s)", kind, error, self._retry_delay)
         if result is None and error is None:
             return  # nothing to do (no known section changed)
         self._finish(kind, started, result, error)
+
+    @staticmethod
+    def _unread_pages(result: LoadResult) -> str | None:
+        """Why a targeted sync counts as failed: pages of changed keys Plex did not answer.
+
+        Such a page ends a dead letter that no store records (it is not an item),
+        so without this its changes would be forgotten; failing the sync has the
+        service reconcile after its retry delay instead.
+        """
+        pages = [d for d in result.dead_letters if isinstance(d.item, PageRequest)]
+        if not pages:
+            return None
+        keys = sum(len(d.item.keys) for d in pages)
+        return f"{keys} changed items could not be read from Plex ({pages[-1].error})"
 
     async def _run_sync(self, kind: SyncKind) -> LoadResult | None:
         session = self.session
@@ -341,7 +369,7 @@ class SyncService:
             kind=kind,
             started_at=started,
             finished_at=finished,
-            outcome=str(result.state) if result is not None else "failed",
+            outcome=str(result.state) if result is not None and error is None else "failed",
             loaded=snapshot.loaded if snapshot else 0,
             skipped=snapshot.skipped if snapshot else 0,
             failed=snapshot.failed if snapshot else 0,
