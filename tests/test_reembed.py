@@ -58,7 +58,7 @@ async def test_a_touched_updated_at_writes_the_payload_and_computes_no_embedding
             assert payload["updated_at"] != before[key][0]["updated_at"]  # the new payload is stored
             assert vector == before[key][1]  # the vectors are the stored ones, not recomputed
         for key in map(str, revised):
-            assert "(Revised cut.)" in after[key][0]["summary"]
+            assert "(Revised cut" in after[key][0]["summary"]
             assert after[key][1] != before[key][1]
         counts = build_summary(second, LoadSession(config).info, config, exit_code=0)["counts"]
         assert (counts["embeddings_computed"], counts["payload_only_updates"]) == (2, 3)

@@ -160,3 +160,38 @@ async def test_changes_plex_failed_to_answer_fail_the_sync_and_bring_the_reconci
         # Not forgotten: a reconcile comes after the first retry delay, not the 6 h interval.
         assert status.next_sync_at is not None and status.next_sync_at - record.finished_at <= 60
         assert status.state == ServiceState.WATCHING
+
+
+async def test_changes_in_a_library_the_load_does_not_take_cost_one_reconcile_not_one_each(server, tmp_path) -> None:
+    config = service_config(server, tmp_path, libraries=["Movies"])
+    async with running_service(config) as svc:
+        shows_episode, later_episode = [e.rating_key for e in server.library.episodes()[:2]]
+        movie = server.library.movies()[0].rating_key
+
+        n = len(svc.syncs.records)
+        server.touch_items([shows_episode])
+        # A section the listing never had: a reconcile finds out whether it is a new library.
+        await svc.syncs.wait(lambda r: r.kind == SyncKind.RECONCILE, after=n)
+
+        n = len(svc.syncs.records)
+        received = svc.service.status().watch.events_received
+        server.touch_items([later_episode])
+        # Its batch taken and planned (nothing of it to load), before the movie's change comes.
+        await until(lambda: (w := svc.service.status().watch).events_received > received and not w.pending_changes,
+                    what="the episode's change to be taken")
+        server.touch_items([movie])
+        await svc.syncs.wait(lambda r: _changes(r) and r.loaded == 1, after=n)
+        # The listing confirmed the section is not loaded here: no second reconcile for it.
+        assert [r.kind for r in svc.syncs.records[n:]] == [SyncKind.CHANGES]
+
+
+async def test_a_stream_first_up_after_the_listing_brings_a_reconcile(server, tmp_path) -> None:
+    server.set_notifications_down(True)  # Plex's stream refuses while the startup sync lists
+    async with running_service(service_config(server, tmp_path)) as svc:
+        assert not svc.service.status().watch.connected
+        movie = server.library.movies()[0]
+        server.touch_items([movie.rating_key])  # said on a stream nobody hears
+        n = len(svc.syncs.records)
+        server.set_notifications_down(False)
+        record = await svc.syncs.wait(lambda r: r.kind == SyncKind.RECONCILE, after=n)
+        assert record.loaded == 1

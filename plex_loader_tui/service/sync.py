@@ -33,7 +33,7 @@ from ..config import RunConfig, StageConfig
 from ..errors import ConfigError, FatalError
 from ..load import LoadSession
 from ..pipeline.spec import validate_batch_size, validate_workers
-from ..ports import PageRequest, SectionPlan
+from ..ports import SectionPlan
 from ..secrets import redact
 from ..sources.plex_http import KEYS_PER_REQUEST
 from ..stages import STAGE_NAMES
@@ -49,7 +49,7 @@ from .controls import (
     UnknownStage,
     WatchStatus,
 )
-from .targets import ChangedItem, plan_changes
+from .targets import ChangedItem, plan_changes, unread_changes
 from .totals import RunningTotals
 from .watching import Watching
 
@@ -96,6 +96,8 @@ class SyncService:
         self._next_reconcile_at: float | None = None
         self._retry_delay = FIRST_RETRY_SECONDS
         self._sections: dict[str, SectionPlan] = {}
+        self._asked_about: set[str] = set()  # unknown sections a reconcile was asked for
+        self._not_loaded: set[str] = set()  # sections a listing confirmed this load does not take
         self._totals = RunningTotals()
         self._observers: list[BatchObserver] = []
         #: Called with each finished sync (tests and the headless log wait on it).
@@ -106,6 +108,13 @@ class SyncService:
         """A debounced batch of changed rating keys (call on the service's loop)."""
         if changes:
             self._changes.extend(changes)
+            self._poke()
+
+    def stream_connected(self) -> None:
+        """The stream is up for the first time: a listing made before that may have missed changes."""
+        if self._sections:
+            log.info("notification stream connected after the libraries were listed: reconciling")
+            self._want_reconcile = True
             self._poke()
 
     def stream_reconnected(self) -> None:
@@ -311,7 +320,7 @@ class SyncService:
         try:
             result = await self._run_sync(kind)
             if result is not None and kind == SyncKind.CHANGES:
-                error = self._unread_pages(result)
+                error = unread_changes(result.dead_letters)
         except FatalError as exc:
             error = redact(str(exc), self.config.secret_values())
         except Exception as exc:  # noqa: BLE001 - the service outlives one bad sync
@@ -328,20 +337,6 @@ class SyncService:
             return  # nothing to do (no known section changed)
         self._finish(kind, started, result, error)
 
-    @staticmethod
-    def _unread_pages(result: LoadResult) -> str | None:
-        """Why a targeted sync counts as failed: pages of changed keys Plex did not answer.
-
-        Such a page ends a dead letter that no store records (it is not an item),
-        so without this its changes would be forgotten; failing the sync has the
-        service reconcile after its retry delay instead.
-        """
-        pages = [d for d in result.dead_letters if isinstance(d.item, PageRequest)]
-        if not pages:
-            return None
-        keys = sum(len(d.item.keys) for d in pages)
-        return f"{keys} changed items could not be read from Plex ({pages[-1].error})"
-
     async def _run_sync(self, kind: SyncKind) -> LoadResult | None:
         session = self.session
         if kind == SyncKind.CHANGES:
@@ -349,15 +344,20 @@ class SyncService:
             server = session.server
             assert server is not None
             planned = plan_changes(changes, server, self._sections, self.keys_per_request)
-            if planned.unknown_sections:
+            unknown = planned.unknown_sections - self._not_loaded
+            if unknown:
                 # A section the last listing did not have (a new library): only a listing can place it.
                 self._want_reconcile = True
+                self._asked_about |= unknown
             if planned.empty:
                 return None
             log.info("syncing %d changed items (%d requests)", planned.plan.total, len(planned.plan.pages))
             return await session.run_plan(planned.plan, full=False, retry_failed=False)
         plan = await session.plan_listing()
         self._sections = {s.key: s for s in plan.sections}
+        # Sections a listing still lacks are not loaded here (--library): their changes are ignored.
+        self._not_loaded |= self._asked_about - self._sections.keys()
+        self._asked_about.clear()
         full = kind == SyncKind.STARTUP and self.config.full
         log.info("%s sync: listing %d items", kind, plan.total)
         return await session.run_plan(plan, full=full, retry_failed=kind == SyncKind.RETRY_FAILED)

@@ -10,10 +10,11 @@ page (``/library/metadata/{k1,k2,…}``), never one per notification.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..pipeline import DeadLetter
 from ..ports import ListingPlan, PageKind, PageRequest, SectionPlan, ServerInfo
 
 
@@ -71,3 +72,17 @@ def plan_changes(
             pages.append(PageRequest.for_keys(section.key, section.title, kind, keys[start : start + keys_per_request]))
     plan = ListingPlan(server=server, sections=tuple(sections[k] for k in by_section if k in sections), pages=tuple(pages))
     return ChangesPlan(plan, frozenset(unknown))
+
+
+def unread_changes(dead_letters: Sequence[DeadLetter]) -> str | None:
+    """Why a targeted sync counts as failed: pages of changed keys Plex did not answer.
+
+    Such a page ends a dead letter that no store records (it is not an item),
+    so without this its changes would be forgotten; failing the sync has the
+    service reconcile after its retry delay instead.
+    """
+    pages = [d for d in dead_letters if isinstance(d.item, PageRequest)]
+    if not pages:
+        return None
+    keys = sum(len(d.item.keys) for d in pages)
+    return f"{keys} changed items could not be read from Plex ({pages[-1].error})"

@@ -37,8 +37,17 @@ class Watching:
             plex_token,
             on_change=lambda change: loop.call_soon_threadsafe(self._batcher.add, change),
             on_reconnect=lambda: loop.call_soon_threadsafe(service.stream_reconnected),
+            on_state=self._on_state,
         )
+        self._loop = loop
+        self._was_connected = False
         self._pump_task: asyncio.Task[None] | None = None
+
+    def _on_state(self, connected: bool) -> None:
+        """On the watcher's thread: the first connection is news too (see :meth:`SyncService.stream_connected`)."""
+        if connected and not self._was_connected:
+            self._was_connected = True
+            self._loop.call_soon_threadsafe(self._service.stream_connected)
 
     def start(self) -> None:
         self._watcher.start()
