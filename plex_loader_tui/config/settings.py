@@ -41,6 +41,9 @@ from .kinds import (
 
 APP_NAME = "plex-loader-tui"
 
+#: The engines that can hold an embedded store (``--embedded-store``); "auto" picks by the folder.
+STORE_ENGINES: tuple[str, ...] = ("auto", "edge", "local")
+
 MAX_QUEUE_SIZE = 100_000
 
 GROUPS: tuple[str, ...] = ("Source", "Enrichment", "Target", "Models", "Stages", "Run", "Output")
@@ -172,6 +175,13 @@ SETTINGS: tuple[Setting, ...] = (
     PathSetting("qdrant_path", None, "Target",
                 "embedded Qdrant storage folder (default: <data dir>/qdrant)",
                 flags=("--qdrant-path",), env=("QDRANT_PATH",), metavar="PATH"),
+    # Qdrant Edge by default: on-disk, flat memory, millisecond opens (bench/bench_embedded_store.py).
+    # "auto" opens an existing folder with the engine that wrote it (sinks/store_format.py).
+    ChoiceSetting("embedded_store", "auto", "Target",
+                  "engine of the embedded store: auto (the folder's own; a new folder gets edge), "
+                  "edge (Qdrant Edge) or local (qdrant-client local mode)",
+                  flags=("--embedded-store",), env=("QDRANT_EMBEDDED_STORE",), choices=STORE_ENGINES,
+                  upper=False, metavar="ENGINE"),
     UrlSetting("qdrant_url", None, "Target", "Qdrant server or cluster URL (instead of a local path)",
                flags=("--qdrant-url",), env=("QDRANT_URL",), metavar="URL",
                credential_home="pass it with --qdrant-api-key / QDRANT_API_KEY instead"),

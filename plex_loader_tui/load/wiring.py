@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from ..demo.server import DemoServer
     from ..embed.models import Models
     from ..enrich import Enricher
-    from ..ports import ServerInfo
-    from ..sinks.qdrant import QdrantSink
+    from ..ports import ServerInfo, Sink
     from ..sources.plex import PlexSettings, PlexSource
     from ..state.store import StateStore
 
@@ -90,11 +89,21 @@ def load_models(config: RunConfig) -> Models:
     )
 
 
-def make_sink(config: RunConfig, models: Models) -> QdrantSink:
-    """A Qdrant sink for the configured target, sized for ``models``."""
+def make_sink(config: RunConfig, models: Models) -> Sink:
+    """The sink for the configured target, sized for ``models``.
+
+    A Qdrant URL gets the server sink; an embedded folder gets the engine
+    ``--embedded-store`` and the folder's format choose (``sinks/store_format.py``):
+    Qdrant Edge, or qdrant-client local mode for a folder it wrote.
+    """
+    dense, sparse = models.describe().names
+    path = config.effective_qdrant_path
+    if path is not None and embedded_engine(config) == "edge":
+        from ..sinks.qdrant_edge import EdgeSink
+
+        return EdgeSink(path, config.collection, models.dense_dim, dense, sparse)
     from ..sinks.qdrant import QdrantSettings, QdrantSink
 
-    dense, sparse = models.describe().names
     return QdrantSink(
         QdrantSettings(
             path=config.effective_qdrant_path,
@@ -107,6 +116,19 @@ def make_sink(config: RunConfig, models: Models) -> QdrantSink:
         dense_model=dense,
         sparse_model=sparse,
     )
+
+
+def embedded_engine(config: RunConfig) -> str:
+    """``"edge"`` or ``"local"`` for the embedded folder (raises when the folder holds the other's store)."""
+    from ..sinks.store_format import MIGRATE_COMMAND, choose_engine
+
+    path = config.effective_qdrant_path
+    assert path is not None, "a Qdrant URL has no embedded engine"
+    engine = choose_engine(path, config.embedded_store)
+    if engine == "local" and config.embedded_store == "auto":
+        log.warning("%s is a qdrant-client local-mode store (it holds every point in RAM; slow to open): "
+                    "`%s --qdrant-path %s` copies it into Qdrant Edge", path, MIGRATE_COMMAND, path)
+    return engine
 
 
 def target_id(config: RunConfig) -> str:

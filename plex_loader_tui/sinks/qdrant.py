@@ -40,6 +40,7 @@ from ..config.settings import default_of
 from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
 from ..pipeline.errors import FatalError
 from ..secrets import mask, redact
+from .fusion import prefetch_depth
 from .qdrant_errors import (
     TRANSIENT_ERRORS,
     TRANSIENT_STATUS,
@@ -63,10 +64,6 @@ from .qdrant_schema import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-#: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
-MIN_PREFETCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,8 +382,12 @@ class QdrantSink:
 
 
 def hybrid_query(client: QdrantClient, collection: str, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
-    """One ``query_points``: a dense (cosine) and a sparse (BM25, IDF) prefetch merged by RRF."""
-    depth = max(MIN_PREFETCH, limit * 5)
+    """One ``query_points``: a dense (cosine) and a sparse (BM25, IDF) prefetch merged by RRF.
+
+    The server fuses with its default constant, :data:`~.fusion.RRF_K` (servers
+    older than 1.16 cannot be given another).
+    """
+    depth = prefetch_depth(limit)
     response = client.query_points(
         collection,
         prefetch=[
