@@ -95,6 +95,11 @@ class _Dispatch:
 
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_search(config, args.query, args.limit))
+        if command == "migrate-store":
+            from .migrate import run_migrate_store
+
+            self._log(config, console_level=None if level_given else "WARNING")
+            return self._guard(lambda: run_migrate_store(config))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         config, why = headless_without_terminal(config)
         self._log(config, console=config.no_ui,

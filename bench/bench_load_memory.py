@@ -1,0 +1,104 @@
+"""Peak RSS of a whole demo load against the library's size: does memory stay flat?
+
+Runs ``plex-loader-tui --demo --no-ui --demo-items N`` as a child process for
+each size, in a fresh data folder, and reports the child's peak RSS (from
+``os.wait4``'s rusage: the kernel's high-water mark of that process alone),
+and its RSS sampled from ``/proc/<pid>/status`` as the load goes, against the
+items loaded so far (read from the progress lines). The issue's target: the
+peak at 20,000 items within +15% of the peak at 2,000.
+
+    .venv/bin/python bench/bench_load_memory.py                          # 2,000 and 20,000, Qdrant Edge
+    .venv/bin/python bench/bench_load_memory.py --engine local --items 2000
+    .venv/bin/python bench/bench_load_memory.py --items 20000 --max-seconds 300   # stop early (SIGINT)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PROGRESS = re.compile(r"\] (\d+)/(\d+) ")
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def run_load(items: int, engine: str, data_dir: Path, max_seconds: float | None, interval: float) -> dict[str, object]:
+    cmd = [sys.executable, "-m", "plex_loader_tui", "--demo", "--no-ui", "--demo-items", str(items),
+           "--data-dir", str(data_dir), "--embedded-store", engine, "--progress-interval", str(interval)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    samples: list[tuple[float, int, float]] = []  # (seconds, items done, RSS MB)
+    done = [0]
+
+    def read_progress() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            match = PROGRESS.search(line)
+            if match:
+                done[0] = int(match.group(1))
+                rss = _rss_mb(proc.pid)
+                if rss is not None:
+                    samples.append((time.monotonic() - start, done[0], rss))
+
+    reader = threading.Thread(target=read_progress, daemon=True)
+    reader.start()
+    stopped_early = False
+    if max_seconds is not None:
+        while proc.poll() is None and time.monotonic() - start < max_seconds:
+            time.sleep(0.5)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            stopped_early = True
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(timeout=5)
+    return {"items": items, "engine": engine, "seconds": time.monotonic() - start, "exit": proc.returncode,
+            "peak_mb": usage.ru_maxrss / 1024, "samples": samples, "loaded": done[0], "stopped_early": stopped_early}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--engine", choices=["edge", "local"], default="edge")
+    parser.add_argument("--max-seconds", type=float, default=None, help="interrupt each load after this long")
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between progress lines (RSS samples)")
+    args = parser.parse_args(argv)
+    results = []
+    for items in args.items:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_load(items, args.engine, Path(tmp), args.max_seconds, args.interval)
+        results.append(r)
+        early = " (stopped early)" if r["stopped_early"] else ""
+        print(f"{args.engine}: {items} items: exit {r['exit']}, {r['loaded']} done in {r['seconds']:.0f} s{early}, "
+              f"peak RSS {r['peak_mb']:.0f} MB", flush=True)
+        samples = r["samples"]
+        assert isinstance(samples, list)
+        for seconds, done, rss in samples[:: max(1, len(samples) // 10)] + samples[-1:]:
+            print(f"    {seconds:6.0f} s  {done:>6} items  RSS {rss:6.0f} MB", flush=True)
+    if len(results) >= 2:
+        base, top = results[0], results[-1]
+        growth = 100 * (float(top["peak_mb"]) / float(base["peak_mb"]) - 1)  # type: ignore[arg-type]
+        print(f"peak RSS at {top['items']} items vs {base['items']}: {growth:+.1f}% (target: within +15%)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
