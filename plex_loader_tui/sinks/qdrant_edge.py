@@ -17,6 +17,13 @@ library and opening a collection takes milliseconds
 * **Durability**: an ``update`` returns once its operation is in the shard's
   WAL, so a point this sink confirmed survives the process being killed
   (``kill -9``); :meth:`close` flushes the segments and trims the WAL.
+* **A full disk**: Edge writes through memory-mapped, preallocated (sparse)
+  files; when the disk fills under such a write the kernel kills the process
+  with SIGBUS, with no error to catch. So the sink refuses to write while the
+  file system has less than :data:`EDGE_HEADROOM` free: a fatal storage error
+  in one line instead. (Another program filling the disk between the check
+  and the write can still end the process; what was confirmed stays, as after
+  a ``kill -9``.)
 * **Lock**: the shard's WAL is locked by the one process that opened it. A
   second opener (another load or search on the same collection) gets one line
   saying so. Edge is thread-safe: upsert workers and queries share the shard.
@@ -29,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,6 +59,11 @@ from .qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, Collect
 from .store_format import EDGE_FOLDER, StoreFormat, StoreFormatError, detect_format
 
 logger = logging.getLogger(__name__)
+
+#: Free space the sink wants before each write: Edge preallocates 32 MiB sparse files (two WAL
+#: segments, the dense, sparse and payload storage of a segment, a few MiB per payload index)
+#: that fill as it writes, and a write into one on a full disk is a SIGBUS, not an error.
+EDGE_HEADROOM = 256 * 2**20
 
 #: The file beside a shard that records who filled the collection (Edge has no metadata).
 RECORD_FILE = "plex-loader.json"
@@ -151,6 +164,7 @@ class EdgeSink:
         """
         if self._shard is not None:
             return False
+        self._check_headroom()
         with self._open_lock, self._calling():
             self._shard = qe.EdgeShard.create(str(self.shard_path), edge_config(self.spec.dense_dim))
         self._ensure_indexes()
@@ -217,6 +231,19 @@ class EdgeSink:
 
     # -- errors -------------------------------------------------------------
 
+    def _check_headroom(self) -> None:
+        """Raise the fatal storage error before a write that could fill the disk (see the module docstring)."""
+        try:
+            free = shutil.disk_usage(self.path).free
+        except OSError:
+            return  # cannot tell: let the write itself say what is wrong
+        if free < EDGE_HEADROOM:
+            raise QdrantStorageError(
+                f"Qdrant Edge cannot write to {self.path}: no space left ({free_space(self.path)}; it needs "
+                f"{EDGE_HEADROOM / 2**20:.0f} MiB of headroom); free some space or point --qdrant-path elsewhere, "
+                "then run the load again (it resumes)"
+            )
+
     def _classify(self, exc: BaseException) -> BaseException:
         """Map an Edge exception to a fatal error, or leave it a data error (the engine splits the batch)."""
         if isinstance(exc, FatalError):
@@ -267,12 +294,14 @@ class EdgeSink:
             )
             for p in points
         ]
+        self._check_headroom()
         with self._calling():
             self.shard.update(qe.UpdateOperation.upsert_points(structs))
         return points
 
     def upsert_records(self, records: Sequence[qe.Point]) -> None:
         """Write points already in Edge's shape (the migration from local mode)."""
+        self._check_headroom()
         with self._calling():
             self.shard.update(qe.UpdateOperation.upsert_points(list(records)))
 
