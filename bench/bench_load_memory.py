@@ -44,13 +44,14 @@ def run_load(items: int, engine: str, data_dir: Path, max_seconds: float | None,
            "--data-dir", str(data_dir), "--embedded-store", engine, "--progress-interval", str(interval)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    # --no-ui prints its progress lines on stdout; errors go to stderr: read both.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     samples: list[tuple[float, int, float]] = []  # (seconds, items done, RSS MB)
     done = [0]
 
     def read_progress() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
+        assert proc.stdout is not None
+        for line in proc.stdout:
             match = PROGRESS.search(line)
             if match:
                 done[0] = int(match.group(1))
