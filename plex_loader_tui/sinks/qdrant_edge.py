@@ -65,6 +65,11 @@ logger = logging.getLogger(__name__)
 #: that fill as it writes, and a write into one on a full disk is a SIGBUS, not an error.
 EDGE_HEADROOM = 256 * 2**20
 
+#: Points written between flushes: Edge has no background flush, so without one its WAL (mapped
+#: segments of 32 MiB) grows for the whole load; a flush lets it drop acknowledged segments and
+#: cleans the mapped pages (bench: -15 MB RSS at 20,000 points, 0.08 ms per point).
+FLUSH_EVERY = 2000
+
 #: The file beside a shard that records who filled the collection (Edge has no metadata).
 RECORD_FILE = "plex-loader.json"
 _SHARD = "shard"
@@ -117,7 +122,8 @@ class EdgeSink:
         self.spec = CollectionSpec(collection, dense_dim, dense_model, sparse_model)
         self.folder = collection_folder(self.path, collection)
         self._shard: qe.EdgeShard | None = None
-        self._open_lock = threading.Lock()  # guards opening/closing only: Edge itself is thread-safe
+        self._open_lock = threading.Lock()  # guards opening/closing and the flush counter: Edge is thread-safe
+        self._unflushed = 0
 
     def __repr__(self) -> str:
         return f"EdgeSink(path={str(self.path)!r}, collection={self.collection!r})"
@@ -297,7 +303,19 @@ class EdgeSink:
         self._check_headroom()
         with self._calling():
             self.shard.update(qe.UpdateOperation.upsert_points(structs))
+        self._flush_now_and_then(len(points))
         return points
+
+    def _flush_now_and_then(self, written: int) -> None:
+        """Flush every :data:`FLUSH_EVERY` points (durability does not need it: the WAL has them)."""
+        with self._open_lock:
+            self._unflushed += written
+            due = self._unflushed >= FLUSH_EVERY
+            if due:
+                self._unflushed = 0
+        if due:
+            with self._calling():
+                self.shard.flush()
 
     def upsert_records(self, records: Sequence[qe.Point]) -> None:
         """Write points already in Edge's shape (the migration from local mode)."""
