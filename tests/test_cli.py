@@ -136,12 +136,12 @@ def test_search_prints_display_titles_with_show_and_episode(env, tmp_path, capsy
     from embed_support import bundled_models, catalogue
 
     from plex_loader_tui.embed.stage import Embedder
-    from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+    from plex_loader_tui.sinks.qdrant_edge import EdgeSink
 
     embedder = Embedder(bundled_models())
     items = [i for i in catalogue() if i.source.type == "episode"][:4]
     qdrant = tmp_path / "qdrant"
-    sink = QdrantSink(QdrantSettings(path=qdrant), embedder.dense_dim, *embedder.model_names)
+    sink = EdgeSink(qdrant, "media-items", embedder.dense_dim, *embedder.model_names)  # the default store
     sink.connect()
     try:
         sink.ensure_collection()

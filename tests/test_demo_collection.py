@@ -94,16 +94,11 @@ def _load(args: list[str], tmp_path: Path, **env: str) -> dict[str, Any]:
 
 def _points(qdrant: Path, collection: str) -> dict[str, tuple[str, str]]:
     """point id -> (title, text), read after the child exited."""
-    from qdrant_client import QdrantClient
+    from store_support import EmbeddedStore
 
-    client = QdrantClient(path=str(qdrant))
-    try:
-        if not client.collection_exists(collection):
-            return {}
-        points, _ = client.scroll(collection, limit=10_000, with_payload=True)
-    finally:
-        client.close()
-    return {str(p.id): (str(p.payload["title"]), str(p.payload["text"])) for p in points}
+    with EmbeddedStore(qdrant) as store:
+        points = store.payloads(collection)
+    return {point_id: (str(p["title"]), str(p["text"])) for point_id, p in points.items()}
 
 
 def _rows(db: Path, query: str) -> list[tuple[Any, ...]]:

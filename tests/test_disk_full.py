@@ -28,17 +28,15 @@ from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.embed.stage import Embedder
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink, QdrantStorageError
+from plex_loader_tui.sinks.qdrant_edge import EDGE_HEADROOM, EdgeSink
 
 DENSE, SPARSE = "BAAI/bge-small-en-v1.5", "Qdrant/bm25"
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 640 KiB tmpfs: room for a collection and a few dozen points."""
-    mount_point = tmp_path / "tiny"
+def _tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=640k", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
                              capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
@@ -46,6 +44,25 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 640 KiB tmpfs: room for a local-mode collection and a few dozen points."""
+    yield from _tmpfs(tmp_path / "tiny", "640k")
+
+
+@pytest.fixture
+def edge_disk(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs with a little more free than Qdrant Edge's headroom: room for a shard and some points.
+
+    A new shard takes 13.2 MiB here (qdrant-edge-py 0.9.0: its preallocated files' first pages),
+    a point about 5.5 KiB; the ballast leaves 1 MiB above the headroom once the shard is made:
+    about 190 points. tmpfs takes RAM only for what is written.
+    """
+    for mount_point in _tmpfs(tmp_path / "edge-disk", f"{EDGE_HEADROOM // 2**20 + 32}m"):
+        (mount_point / "ballast").write_bytes(b"\0" * int((32 - 13.2 - 1) * 2**20))
+        yield mount_point
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +83,29 @@ def test_a_full_disk_under_embedded_qdrant_is_a_storage_error_naming_path_and_fr
         assert str(path) in message and "no space left" in message and "MiB free" in message
     finally:
         sink.close()
+
+
+def test_a_disk_filling_under_qdrant_edge_is_a_storage_error_not_a_sigbus(edge_disk, points):
+    # Edge writes through mmap'd sparse files: without the headroom check the disk filling
+    # kills the process with SIGBUS. This runs in the test process: a crash fails the run.
+    path = edge_disk / "qdrant"
+    sink = EdgeSink(path, "media-items", 384, DENSE, SPARSE)
+    sink.connect()
+    sink.ensure_collection()
+    written = 0
+    try:
+        with pytest.raises(QdrantStorageError) as err:
+            for _ in range(1000):  # 20 new points a round: a few rounds fill the margin
+                sink.upsert([dataclasses.replace(p, point_id=str(uuid.uuid4())) for p in points])
+                written += len(points)
+        message = str(err.value)
+        assert str(path) in message and "no space left" in message and "MiB free" in message
+        assert "\n" not in message
+    finally:
+        sink.close()
+    assert written > 0
+    with EdgeSink(path, "media-items", 384, DENSE, SPARSE) as again:
+        assert again.count() == written
 
 
 class _FullQdrant(BaseHTTPRequestHandler):
@@ -106,8 +146,10 @@ def test_a_qdrant_server_with_a_full_disk_stops_the_run_instead_of_being_retried
         server.server_close()
 
 
-def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_loaded(tiny_disk, tmp_path):
-    qdrant_path = tiny_disk / "qdrant"
+@pytest.mark.parametrize("engine", ["local", "edge"])
+def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_loaded(engine, tmp_path, request):
+    disk = request.getfixturevalue("tiny_disk" if engine == "local" else "edge_disk")
+    qdrant_path = disk / "qdrant"
     with DemoServer(DemoLibrary.generate(seed=5, size=300)) as demo:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "TMDB_", "QDRANT_"))}
         env.update(NO_PROXY="127.0.0.1,localhost", PLEX_LOADER_CONFIG_DIR=str(tmp_path / "config"))
@@ -115,7 +157,7 @@ def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_
             [sys.executable, "-m", "plex_loader_tui", "--no-ui", "--plex-url", demo.plex_url,
              "--plex-token", demo.token, "--tmdb-api-key", demo.tmdb_api_key, "--tmdb-base-url", demo.tmdb_url,
              "--imdb-base-url", demo.imdb_url, "--data-dir", str(tmp_path / "data"),
-             "--qdrant-path", str(qdrant_path)],
+             "--qdrant-path", str(qdrant_path), "--embedded-store", engine],
             capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False,
         )
     assert proc.returncode == ExitCode.FATAL, proc.stderr
@@ -129,9 +171,13 @@ def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_
         failed = conn.execute("SELECT COUNT(*) FROM items WHERE status = 'failed'").fetchone()[0]
     assert loaded, "some batches fit before the disk filled"
     assert failed == 0, "a full disk is not the items' fault: no dead letters"
-    client = QdrantClient(path=str(qdrant_path))
-    try:
-        stored = {str(r.id) for r in client.retrieve("media-items", ids=sorted(loaded))}
-    finally:
-        client.close()
+    if engine == "edge":
+        with EdgeSink(qdrant_path, "media-items", 384, DENSE, SPARSE) as sink:
+            stored = {str(r.id) for r in sink.retrieve(sorted(loaded))}
+    else:
+        client = QdrantClient(path=str(qdrant_path))
+        try:
+            stored = {str(r.id) for r in client.retrieve("media-items", ids=sorted(loaded))}
+        finally:
+            client.close()
     assert stored == loaded

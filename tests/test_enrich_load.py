@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from plex_loader_tui.config import resolve_config
 from plex_loader_tui.demo.library import DemoLibrary
@@ -21,18 +20,15 @@ from plex_loader_tui.demo.settings import demo_settings
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.load import LoadSession
 from plex_loader_tui.state import StateStore, state_db_path
+from store_support import EmbeddedStore
 
 HOUR = 3600
 TMDB_PAUSED = f"rate-limited, retry later (Retry-After {HOUR} s)"
 IMDB_WRONG = "answer without a titles list"
 
 def payloads(path: Path) -> list[dict]:
-    client = QdrantClient(path=str(path))
-    try:
-        points, _ = client.scroll("media-items", limit=1000, with_payload=True)
-        return [dict(p.payload or {}) for p in points]
-    finally:
-        client.close()
+    with EmbeddedStore(path) as store:
+        return list(store.payloads().values())
 
 
 @pytest.mark.timeout(240)  # far below the hour asked for: the test cannot pass by waiting it out

@@ -131,15 +131,10 @@ def _state_point_ids(data_dir: Path) -> dict[str, set[str]]:
 
 def _qdrant_points(data_dir: Path, ids: set[str], collection: str = REAL_COLLECTION) -> tuple[int, set[str]]:
     """(points in ``collection``, which of ``ids`` it holds), opened after the child exited."""
-    from qdrant_client import QdrantClient
+    from store_support import EmbeddedStore
 
-    client = QdrantClient(path=str(data_dir / "qdrant"))
-    try:
-        count = client.count(collection, exact=True).count
-        found = {str(p.id) for p in client.retrieve(collection, ids=sorted(ids))} if ids else set()
-    finally:
-        client.close()
-    return count, found
+    with EmbeddedStore(data_dir / "qdrant") as store:
+        return store.count(collection), store.found(ids, collection)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from plex_loader_tui.demo.settings import demo_settings
 from plex_loader_tui.load import LoadSession, search_collection
 from plex_loader_tui.pipeline import FatalError
 from plex_loader_tui.state import StateStore, state_db_path
+from store_support import EmbeddedStore
 
 SIZE = 60
 PAYLOAD_FIELDS = {
@@ -41,17 +42,8 @@ def make_config(server: DemoServer, data_dir: Path, **overrides):
 
 
 def read_collection(path: Path, collection: str = "media-items") -> dict[str, dict]:
-    client = QdrantClient(path=str(path))
-    try:
-        points, offset = [], None
-        while True:
-            batch, offset = client.scroll(collection, limit=256, offset=offset, with_payload=True)
-            points.extend(batch)
-            if offset is None:
-                break
-        return {str(p.id): dict(p.payload or {}) for p in points}
-    finally:
-        client.close()
+    with EmbeddedStore(path) as store:
+        return store.payloads(collection)
 
 
 def demo(size: int = SIZE, seed: int = 11) -> DemoServer:
@@ -88,15 +80,10 @@ async def test_full_demo_load_fills_the_collection_and_a_rerun_changes_nothing(s
     assert any(p["tmdb_rating"] is not None for p in points.values())
     assert any(p["imdb_rating"] is not None for p in points.values())
 
-    client = QdrantClient(path=str(tmp_path / "qdrant"))
-    try:
-        record = client.retrieve("media-items", [next(iter(points))], with_vectors=True)[0]
-        assert len(record.vector["dense"]) == 384
-        assert len(record.vector["sparse"].indices) > 0
-        info = client.get_collection("media-items")
-        assert info.config.params.sparse_vectors["sparse"].modifier == qm.Modifier.IDF
-    finally:
-        client.close()
+    with EmbeddedStore(tmp_path / "qdrant") as store:
+        dense, sparse = store.vectors(next(iter(points)))
+        assert len(dense) == 384 and len(sparse) > 0
+        assert store.sparse_modifier() == "idf"
 
     # Re-run with --full: every item goes through again, under the same ids.
     _, again = await load(make_config(server, tmp_path, full=True))

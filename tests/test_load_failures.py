@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from plex_loader_tui.config import resolve_config
 from plex_loader_tui.demo import DemoLibrary, DemoServer
@@ -25,6 +24,7 @@ from plex_loader_tui.load import LoadSession
 from plex_loader_tui.load.outcome import LoadResult, SessionInfo
 from plex_loader_tui.pipeline import FatalError
 from plex_loader_tui.summary import build_summary
+from store_support import EmbeddedStore
 
 REPO = Path(__file__).resolve().parents[1]
 #: Listing pages only (the plan's sizing asks with includeCollections, the shows with type=2).
@@ -50,16 +50,8 @@ async def load(config) -> tuple[LoadSession, LoadResult]:
 
 def rating_keys(data_dir: Path) -> set[str]:
     """The rating keys of the points in the collection."""
-    client = QdrantClient(path=str(data_dir / "qdrant"))
-    try:
-        keys, offset = set(), None
-        while True:
-            batch, offset = client.scroll("media-items", limit=256, offset=offset, with_payload=["rating_key"])
-            keys.update(str(p.payload["rating_key"]) for p in batch)
-            if offset is None:
-                return keys
-    finally:
-        client.close()
+    with EmbeddedStore(data_dir / "qdrant") as store:
+        return {str(p["rating_key"]) for p in store.payloads().values()}
 
 
 # ------------------------------------------------------------ not a listing

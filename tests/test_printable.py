@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from plex_loader_tui.cli import configure_logging
 from plex_loader_tui.cli.redaction import print_error
 from plex_loader_tui.main import main
 from plex_loader_tui.printable import one_line, printable
+from store_support import EmbeddedStore
 
 # Sets the terminal title, rings the bell, clears the screen, a C1 CSI, a NUL, then forges a line of ours.
 HOSTILE = "Heist\x1b]0;pwned\x07 Night\x1b[2J\x9b31m\x00\nplex-loader-tui: error: forged"
@@ -87,9 +87,6 @@ def test_search_prints_a_hostile_title_on_its_one_line(tmp_path: Path, capsys: p
     assert len(out.splitlines()) == 2, out  # the header and one hit: no forged line
     assert "Heist\\e]0;pwned\\x07 Night" in out.splitlines()[1]
     # The payload keeps the exact original text.
-    client = QdrantClient(path=str(qdrant))
-    try:
-        (point,) = client.scroll("media-items", limit=1, with_payload=True)[0]
-    finally:
-        client.close()
-    assert point.payload["title"] == HOSTILE
+    with EmbeddedStore(qdrant) as store:
+        (payload,) = store.payloads().values()
+    assert payload["title"] == HOSTILE

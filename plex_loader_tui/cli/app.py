@@ -106,6 +106,11 @@ class _Dispatch:
             from .doctor import run_doctor
 
             return self._guard(lambda: run_doctor(config, repair=args.repair, run_load=run_load))
+        if command == "migrate-store":
+            from .migrate import run_migrate_store
+
+            self._log(config, console_level=None if level_given else "WARNING")
+            return self._guard(lambda: run_migrate_store(config))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         if config.device != "cpu":  # onnxruntime is imported only for a device that needs asking
             from plex_loader_tui.embed.device import available_providers, select_device

@@ -224,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=_HelpFormatter)
     _add_groups(serve, _LOAD_GROUPS + (SERVICE_GROUP,))
 
+    migrate = sub.add_parser(
+        "migrate-store", help="copy a qdrant-client local-mode folder into Qdrant Edge",
+        description="Copy every collection of the embedded folder (--qdrant-path, default <data dir>/qdrant) "
+                    "from qdrant-client local mode into Qdrant Edge, page by page, checking each page and "
+                    "each count; the local-mode files are kept in a backup folder beside it.",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    _add_groups(migrate, (), ("qdrant_path",) + _COMMON_RUN + _COMMON_OUTPUT)
+
     _add_demo_server(sub)
     _add_profiles(sub)
     return parser

@@ -83,15 +83,19 @@ class NameSetting(Setting):
 
 @dataclass(frozen=True, slots=True)
 class ChoiceSetting(Setting):
-    """One of a few upper-case words (a log level); given in any case."""
+    """One of a few words (a log level in upper case, an engine in lower case); given in any case."""
 
     choices: tuple[str, ...] = ()
+    upper: bool = True
+
+    def _case(self, text: str) -> str:
+        return text.upper() if self.upper else text.lower()
 
     def parse_text(self, text: str) -> Any:
-        return text.strip().upper()
+        return self._case(text.strip())
 
     def parse_toml(self, value: Any) -> Any:
-        return str(Setting.parse_toml(self, value)).upper()
+        return self._case(str(Setting.parse_toml(self, value)))
 
     def _problem(self, value: Any) -> str | None:
         if value not in self.choices:

@@ -138,6 +138,7 @@ class RunConfig:
     cache_ttl_days: int = default_of("cache_ttl_days")
     # Target
     qdrant_path: Path | None = default_of("qdrant_path")
+    embedded_store: str = default_of("embedded_store")
     qdrant_url: str | None = default_of("qdrant_url")
     qdrant_api_key: str | None = default_of("qdrant_api_key")
     qdrant_grpc: bool = default_of("qdrant_grpc")

@@ -43,6 +43,9 @@ from .service_kinds import DurationSetting, ListenSetting
 
 APP_NAME = "plex-loader-tui"
 
+#: The engines that can hold an embedded store (``--embedded-store``); "auto" picks by the folder.
+STORE_ENGINES: tuple[str, ...] = ("auto", "edge", "local")
+
 MAX_QUEUE_SIZE = 100_000
 
 GROUPS: tuple[str, ...] = ("Source", "Enrichment", "Target", "Models", "Stages", "Run", "Output")
@@ -182,6 +185,13 @@ SETTINGS: tuple[Setting, ...] = (
     PathSetting("qdrant_path", None, "Target",
                 "embedded Qdrant storage folder (default: <data dir>/qdrant)",
                 flags=("--qdrant-path",), env=("QDRANT_PATH",), metavar="PATH"),
+    # "auto" opens an existing folder with the engine that wrote it; a new folder gets
+    # sinks/store_format.py's NEW_FOLDER_ENGINE.
+    ChoiceSetting("embedded_store", "auto", "Target",
+                  "engine of the embedded store: auto (the folder's own; a new folder gets local mode), "
+                  "edge (Qdrant Edge) or local (qdrant-client local mode)",
+                  flags=("--embedded-store",), env=("QDRANT_EMBEDDED_STORE",), choices=STORE_ENGINES,
+                  upper=False, metavar="ENGINE"),
     UrlSetting("qdrant_url", None, "Target", "Qdrant server or cluster URL (instead of a local path)",
                flags=("--qdrant-url",), env=("QDRANT_URL",), metavar="URL",
                credential_home="pass it with --qdrant-api-key / QDRANT_API_KEY instead"),

@@ -33,7 +33,7 @@ class CollectionSearcher:
     def _search(self, query: str, limit: int, filters: SearchFilters | None = None) -> list[SearchHit]:
         from ..embed.stage import Embedder
         from ..search import search
-        from ..sinks.qdrant import CollectionMissingError
+        from ..sinks.qdrant_errors import CollectionMissingError
 
         if self.models is None:
             self.models = wiring.load_models(self.config)

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from ..embed.models import Models
     from ..embed.stage import Embedder
     from ..enrich import Enricher
+    from ..ports import Sink
     from ..search import SearchHit
-    from ..sinks.qdrant import QdrantSink
     from ..sources.plex import PlexSource
     from ..state.ledger import LoadLedger
     from ..state.records import FailedRecord
@@ -66,7 +66,7 @@ class LoadSession(PipelineControls):
         self._enricher: Enricher | None = None
         self._models: Models | None = None
         self._embedder: Embedder | None = None
-        self._sink: QdrantSink | None = None
+        self._sink: Sink | None = None
         self._store: StateStore | None = None
         self._ledger: LoadLedger | None = None
         self._searcher: CollectionSearcher | None = None

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..demo.server import DemoServer
     from ..embed.models import Models, ModelSettings
     from ..enrich import Enricher
-    from ..ports import ServerInfo
+    from ..ports import ServerInfo, Sink
     from ..sinks.qdrant import QdrantSink
     from ..sources.plex import PlexSettings, PlexSource
     from ..state.store import StateStore
@@ -103,9 +103,19 @@ def model_settings(config: RunConfig) -> ModelSettings:
     )
 
 
-def make_sink(config: RunConfig, models: Models) -> QdrantSink:
-    """A Qdrant sink for the configured target, sized for ``models``."""
+def make_sink(config: RunConfig, models: Models) -> Sink:
+    """The sink for the configured target, sized for ``models``.
+
+    A Qdrant URL gets the server sink; an embedded folder gets the engine
+    ``--embedded-store`` and the folder's format choose (``sinks/store_format.py``):
+    Qdrant Edge, or qdrant-client local mode for a folder it wrote.
+    """
     dense, sparse = models.describe().names
+    path = config.effective_qdrant_path
+    if path is not None and embedded_engine(config) == "edge":
+        from ..sinks.qdrant_edge import EdgeSink
+
+        return EdgeSink(path, config.collection, models.dense_dim, dense, sparse)
     return make_target_sink(config, models.dense_dim, dense, sparse)
 
 
@@ -132,6 +142,19 @@ def make_target_sink(config: RunConfig, dense_dim: int, dense_model: str, sparse
         text_version=TEXT_VERSION,
         payload_format=PAYLOAD_FORMAT,
     )
+
+
+def embedded_engine(config: RunConfig) -> str:
+    """``"edge"`` or ``"local"`` for the embedded folder (raises when the folder holds the other's store)."""
+    from ..sinks.store_format import MIGRATE_COMMAND, choose_engine
+
+    path = config.effective_qdrant_path
+    assert path is not None, "a Qdrant URL has no embedded engine"
+    engine = choose_engine(path, config.embedded_store)
+    if engine == "local" and config.embedded_store == "auto":
+        log.warning("%s is a qdrant-client local-mode store (it holds every point in RAM; slow to open): "
+                    "`%s --qdrant-path %s` copies it into Qdrant Edge", path, MIGRATE_COMMAND, path)
+    return engine
 
 
 def target_id(config: RunConfig) -> str:

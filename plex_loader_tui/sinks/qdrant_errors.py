@@ -52,16 +52,18 @@ TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 # SQLite's primary result codes for a storage that refuses writes: FULL, READONLY, IOERR.
 _STORAGE_SQLITE_CODES = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR}
-# What a Qdrant server says in a 500 when its disk is full (the OS text of ENOSPC, or its own check).
+# What a Qdrant server says in a 500 when its disk is full (the OS text of ENOSPC, or its own check);
+# Qdrant Edge raises a plain Exception carrying the same Rust io::Error texts.
 _STORAGE_TEXTS = ("no space left on device", "os error 28", "disk is full", "not enough disk space")
+_READONLY_TEXTS = ("read-only file system", "os error 30")
 
 
 def storage_failure(exc: BaseException) -> str | None:
     """What stops every write, when ``exc`` says so (``"no space left"``, ``"read-only"``), else None.
 
-    Embedded Qdrant writes through SQLite (``database or disk is full``) and
-    the file system (``OSError``); a Qdrant server reports its own disk in the
-    text of a 500.
+    qdrant-client's local mode writes through SQLite (``database or disk is
+    full``) and the file system (``OSError``); a Qdrant server reports its own
+    disk in the text of a 500, and Qdrant Edge in the text of its exception.
     """
     for cause in _chain(exc):
         if isinstance(cause, OSError) and cause.errno in _STORAGE_ERRNOS:
@@ -70,7 +72,10 @@ def storage_failure(exc: BaseException) -> str | None:
             code = getattr(cause, "sqlite_errorcode", None)
             if code is not None and code & 0xFF in _STORAGE_SQLITE_CODES:
                 return "read-only" if code & 0xFF == sqlite3.SQLITE_READONLY else "no space left"
-        if any(text in str(cause).lower() for text in _STORAGE_TEXTS):
+        text = str(cause).lower()
+        if any(t in text for t in _READONLY_TEXTS):
+            return "read-only"
+        if any(t in text for t in _STORAGE_TEXTS):
             return "no space left"
     return None
 

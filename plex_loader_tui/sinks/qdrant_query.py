@@ -10,10 +10,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from ..models import QueryVectors, ScoredPoint, SearchFilters
+from .fusion import prefetch_depth
 from .qdrant_schema import DENSE_VECTOR, SPARSE_VECTOR
-
-#: Candidates each prefetch hands to the fusion, at least; more helps RRF little.
-MIN_PREFETCH = 50
 
 
 def search_filter(filters: SearchFilters | None) -> qm.Filter | None:
@@ -32,7 +30,7 @@ def hybrid_query(client: QdrantClient, collection: str, vectors: QueryVectors, l
 
     ``filters`` apply inside each prefetch, so the fusion ranks only matching points.
     """
-    depth = max(MIN_PREFETCH, limit * 5)
+    depth = prefetch_depth(limit)
     where = search_filter(filters)
     response = client.query_points(
         collection,

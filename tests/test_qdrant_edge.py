@@ -1,0 +1,272 @@
+"""The Qdrant Edge sink against real Edge shards (and real local-mode stores to compare and migrate)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+import qdrant_edge as qe
+
+from embed_support import bundled_models, catalogue
+from plex_loader_tui.cli.app import run_command_line
+from plex_loader_tui.embed.stage import Embedder
+from plex_loader_tui.exit_codes import ExitCode
+from plex_loader_tui.search import search
+from plex_loader_tui.sinks.fusion import RRF_K, rrf_fuse
+from plex_loader_tui.sinks.migrate import migrate_local_to_edge
+from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+from plex_loader_tui.sinks.qdrant_edge import RECORD_FILE, EdgeSink
+from plex_loader_tui.sinks.qdrant_errors import CollectionMismatchError, QdrantUnavailableError
+from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES
+from plex_loader_tui.sinks.store_format import StoreFormat, StoreFormatError, choose_engine, detect_format
+
+DENSE, SPARSE = "BAAI/bge-small-en-v1.5", "Qdrant/bm25"
+REPO = Path(__file__).resolve().parents[1]
+QUERIES = (
+    "astronaut left alone on mars growing potatoes",
+    "ferry missing in fog with the mayor aboard",
+    "chess prodigy and a KGB plot",
+    "counterfeit wine sold at auction",
+    "the",  # BM25 drops stopwords: the sparse side is empty, dense alone ranks
+)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder(bundled_models())
+
+
+@pytest.fixture(scope="module")
+def points(embedder):
+    return embedder.embed(catalogue())
+
+
+def edge_sink(path: Path, dense_model: str = DENSE, dim: int = 384) -> EdgeSink:
+    return EdgeSink(path, "media-items", dim, dense_model, SPARSE)
+
+
+def local_store(path: Path, points) -> None:
+    """A real qdrant-client local-mode store at ``path`` holding ``points``."""
+    sink = QdrantSink(QdrantSettings(path=path), 384, DENSE, SPARSE)
+    sink.connect()
+    sink.ensure_collection()
+    sink.upsert(points)
+    sink.close()
+
+
+@pytest.fixture
+def sink(tmp_path):
+    s = edge_sink(tmp_path / "qdrant")
+    s.connect()
+    yield s
+    s.close()
+
+
+def test_a_new_collection_is_created_once_with_indexes_and_a_model_record(sink):
+    assert not sink.collection_exists()
+    assert sink.ensure_collection() is True
+    assert sink.ensure_collection() is False
+    assert sink.collection_exists()
+    assert set(sink.shard.info().payload_schema) == set(PAYLOAD_INDEXES)
+    assert (sink.folder / RECORD_FILE).read_text().count(DENSE) == 1
+
+
+def test_upsert_delete_and_hybrid_query_find_the_expected_item(sink, points, embedder):
+    sink.ensure_collection()
+    assert sink.upsert(points) == points
+    assert sink.upsert(points[:5]) == points[:5]  # again: updated, not duplicated
+    assert sink.count() == len(points)
+    hits = search(sink, embedder, "astronaut left alone on mars growing potatoes", 3)
+    assert "stranded on Mars" in hits[0].payload["summary"]
+    mars = hits[0].point_id
+    sink.delete([mars, "00000000-0000-4000-8000-000000000000"])  # an unknown id is ignored
+    assert sink.count() == len(points) - 1
+    assert mars not in {h.point_id for h in search(sink, embedder, "astronaut left alone on mars growing potatoes", 10)}
+
+
+def test_rrf_ranks_exactly_like_local_modes_server_side_fusion(tmp_path, points, embedder):
+    local = QdrantSink(QdrantSettings(path=tmp_path / "local"), 384, DENSE, SPARSE)
+    local.connect()
+    local.ensure_collection()
+    local.upsert(points)
+    edge = edge_sink(tmp_path / "edge")
+    edge.connect()
+    edge.ensure_collection()
+    edge.upsert(points)
+    try:
+        for query in QUERIES:
+            for limit in (1, 10):
+                theirs = [(h.point_id, round(h.score, 9)) for h in search(local, embedder, query, limit)]
+                ours = [(h.point_id, round(h.score, 9)) for h in search(edge, embedder, query, limit)]
+                assert ours == theirs, query
+    finally:
+        local.close()
+        edge.close()
+
+
+def test_rrf_fuse_scores_by_position_with_qdrants_constant():
+    fused = rrf_fuse([["a", "b", "c"], ["c", "a"]], limit=2)
+    assert RRF_K == 2
+    assert fused == [("a", 1 / 2 + 1 / 3), ("c", 1 / 4 + 1 / 2)]
+    assert rrf_fuse([["x", "y"], ["y", "x"]], limit=5) == [("x", 1 / 2 + 1 / 3), ("y", 1 / 3 + 1 / 2)]  # tie: first seen
+
+
+def test_points_survive_reopening_and_a_second_opener_gets_one_clear_line(tmp_path, points):
+    first = edge_sink(tmp_path / "qdrant")
+    first.connect()
+    first.ensure_collection()
+    first.upsert(points[:10])
+    try:
+        second = edge_sink(tmp_path / "qdrant")
+        with pytest.raises(QdrantUnavailableError) as err:
+            second.connect()
+        message = str(err.value)
+        assert "in use by another process" in message and str(tmp_path / "qdrant") in message
+        assert "\n" not in message
+    finally:
+        first.close()
+    again = edge_sink(tmp_path / "qdrant")
+    again.connect()
+    try:
+        assert again.ensure_collection() is False and again.count() == 10
+    finally:
+        again.close()
+
+
+def test_other_models_or_another_size_do_not_fit_an_existing_collection(tmp_path, points):
+    with edge_sink(tmp_path / "qdrant") as s:
+        s.ensure_collection()
+        s.upsert(points[:3])
+    with pytest.raises(CollectionMismatchError, match="dense model 'BAAI/bge-small-en-v1.5', this run uses 'other'"):
+        edge_sink(tmp_path / "qdrant", dense_model="other").connect()
+    with pytest.raises(CollectionMismatchError, match="expected vector size 512"):
+        edge_sink(tmp_path / "qdrant", dim=512).connect()
+    with edge_sink(tmp_path / "qdrant") as s:  # refused, never touched
+        assert s.count() == 3
+
+
+_WRITER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from embed_support import bundled_models, catalogue
+    from plex_loader_tui.embed.stage import Embedder
+    from plex_loader_tui.sinks.qdrant_edge import EdgeSink
+    import dataclasses, uuid
+    points = Embedder(bundled_models()).embed(catalogue()[:8])
+    sink = EdgeSink(Path({path!r}), "media-items", 384, {dense!r}, {sparse!r})
+    sink.connect()
+    sink.ensure_collection()
+    n = 0
+    while True:
+        batch = [dataclasses.replace(p, point_id=str(uuid.UUID(int=n + i + 1))) for i, p in enumerate(points)]
+        sink.upsert(batch)
+        n += len(batch)
+        print(n, flush=True)
+""")
+
+
+def test_every_point_confirmed_before_kill_9_is_there_after_reopening(tmp_path):
+    path = tmp_path / "qdrant"
+    code = _WRITER.format(tests=str(REPO / "tests"), path=str(path), dense=DENSE, sparse=SPARSE)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    confirmed = 0
+    for line in proc.stdout:
+        confirmed = int(line)
+        if confirmed >= 400:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    confirmed = max([confirmed, *(int(line) for line in proc.stdout)])
+    assert proc.returncode == -signal.SIGKILL and confirmed >= 400
+    with edge_sink(path) as s:
+        found = s.retrieve([str(uuid.UUID(int=i + 1)) for i in range(confirmed)])
+        assert len(found) == confirmed
+        assert s.count() >= confirmed  # a batch written but not yet reported may be there too
+
+
+def test_the_folder_format_is_detected_and_a_mismatch_names_the_migrate_command(tmp_path, points):
+    empty, local, edge = tmp_path / "empty", tmp_path / "local", tmp_path / "edge"
+    local_store(local, points[:3])
+    with edge_sink(edge) as s:
+        s.ensure_collection()
+    assert [detect_format(p) for p in (empty, local, edge)] == [StoreFormat.EMPTY, StoreFormat.LOCAL, StoreFormat.EDGE]
+    assert [choose_engine(p, "auto") for p in (empty, local, edge)] == ["edge", "local", "edge"]
+    with pytest.raises(StoreFormatError, match=f"migrate-store --qdrant-path {local}"):
+        choose_engine(local, "edge")
+    with pytest.raises(StoreFormatError, match="holds a Qdrant Edge store"):
+        choose_engine(edge, "local")
+    (local / "edge").mkdir()
+    assert detect_format(local) is StoreFormat.MIXED
+    with pytest.raises(StoreFormatError, match="both"):
+        choose_engine(local, "auto")
+
+
+def test_an_edge_sink_never_writes_into_a_local_mode_folder(tmp_path, points):
+    local_store(tmp_path / "local", points[:3])
+    with pytest.raises(StoreFormatError):
+        edge_sink(tmp_path / "local").connect()
+    assert not (tmp_path / "local" / "edge").exists()
+
+
+def test_migration_copies_every_point_and_keeps_the_local_files(tmp_path, points, embedder):
+    path = tmp_path / "qdrant"
+    local_store(path, points)
+    local = QdrantSink(QdrantSettings(path=path), 384, DENSE, SPARSE)
+    local.connect()
+    before = {q: [(h.point_id, h.score) for h in search(local, embedder, q, 10)] for q in QUERIES}
+    local.close()
+    (path / "edge.migrating" / "edge" / "stale").mkdir(parents=True)  # left by a migration that was killed
+    seen: list[int] = []
+    result = migrate_local_to_edge(path, on_page=lambda name, copied: seen.append(copied))
+    assert [(c.name, c.points) for c in result.collections] == [("media-items", len(points))]
+    assert seen[-1] == len(points)
+    assert detect_format(path) is StoreFormat.EDGE and not (path / "edge.migrating").exists()
+    assert (result.backup / "meta.json").is_file() and (result.backup / "collection" / "media-items").is_dir()
+    with edge_sink(path) as s:
+        assert s.ensure_collection() is False and s.count() == len(points)
+        record = s.retrieve([points[7].point_id], with_vectors=True)[0]
+        assert dict(record.payload) == points[7].payload
+        assert record.vector["dense"] == pytest.approx(list(points[7].dense), abs=1e-6)
+        assert {q: [(h.point_id, h.score) for h in search(s, embedder, q, 10)] for q in QUERIES} == before
+    with pytest.raises(StoreFormatError, match="no qdrant-client local-mode store"):
+        migrate_local_to_edge(path)
+
+
+def test_the_command_line_refuses_a_mismatched_engine_then_migrates(tmp_path, points, capsys):
+    path = tmp_path / "qdrant"
+    local_store(path, points[:6])
+    code = run_command_line(["search", "mars", "--qdrant-path", str(path), "--embedded-store", "edge",
+                             "--data-dir", str(tmp_path / "data")], {}, lambda c: 0)
+    err = capsys.readouterr().err
+    assert code == ExitCode.FATAL
+    assert "migrate-store" in err and err.count("\n") == 2  # the "searching…" line and the one error line
+    assert run_command_line(["migrate-store", "--qdrant-path", str(path), "--data-dir", str(tmp_path / "data")],
+                            {}, lambda c: 0) == ExitCode.OK
+    assert "migrated collection 'media-items': 6 points" in capsys.readouterr().out
+    code = run_command_line(["search", "mars", "--qdrant-path", str(path), "--data-dir", str(tmp_path / "data")],
+                            {}, lambda c: 0)
+    assert code == ExitCode.OK and "1   1.0000  movie    Desert Falls" in capsys.readouterr().out  # the Mars movie
+
+
+def test_edge_payload_index_types_follow_the_schema_table():
+    from plex_loader_tui.sinks.qdrant_edge import edge_index_schema
+
+    assert {name: edge_index_schema(schema) for name, schema in PAYLOAD_INDEXES.items()}["year"] == qe.PayloadSchemaType.Integer
+    assert all(isinstance(edge_index_schema(s), qe.PayloadSchemaType) for s in PAYLOAD_INDEXES.values())
+
+
+def test_a_read_only_file_system_under_edge_is_a_storage_error():
+    from plex_loader_tui.sinks.qdrant_errors import storage_failure
+
+    exc = Exception("Service runtime error: failed to flush: Read-only file system (os error 30)")
+    assert storage_failure(exc) == "read-only"
+    assert storage_failure(Exception("No space left on device (os error 28)")) == "no space left"
