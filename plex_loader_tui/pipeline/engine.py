@@ -20,6 +20,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .bottleneck import bottleneck
 from .errors import DeadLetter
 from .metrics import PipelineSnapshot, PipelineState, RateMeter
 from .queue import QueueClosed
@@ -404,7 +405,7 @@ class Pipeline:
             in_flight=sum(s.in_flight for s in self._stages),
             throughput=throughput,
             eta=eta,
-            bottleneck=self._bottleneck(now),
+            bottleneck=bottleneck(self._stages, now) if self.state.moving else None,
             stages=stages,
             recent_failures=tuple(self._recent),
             fatal_error=str(self._fatal) if self._fatal is not None else None,
@@ -412,30 +413,6 @@ class Pipeline:
             released=self._unfinished,
             unlisted=self._total - self._fed + waiting_first if self._total is not None else None,
         )
-
-    def _bottleneck(self, now: float) -> str | None:
-        """The stage that limits the pace: the busiest one over the last seconds.
-
-        A stage that is fully busy while its input queue is backing up sets
-        the pace; stages that wait on a full queue downstream only look busy,
-        so blocked time does not count (their batches end when room appears,
-        and that shows up as the next stage's utilisation instead).
-        """
-        if not self.state.moving:
-            return None
-        best: tuple[float, int, str] | None = None
-        for stage in self._stages:
-            if stage.finished:
-                continue
-            score = stage.utilisation(now)
-            if stage.next is not None and stage.next.queue.depth >= stage.next.queue.capacity:
-                score *= 0.5  # mostly waiting for room downstream
-            key = (score, stage.index, stage.name)
-            if best is None or key > best:
-                best = key
-        if best is None or best[0] < 0.2:
-            return None
-        return best[2]
 
     def _result(self) -> PipelineResult:
         snapshot = self.snapshot()

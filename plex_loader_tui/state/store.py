@@ -32,17 +32,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .records import (
-    RESET_HINT,
     FailedRecord,
     ItemState,
     LoadedRecord,
     PendingRecord,
     PointClaim,
-    StateCorruptError,
     StateCounts,
     StateError,
 )
 from .schema import ITEM_COLUMNS, connect, remove_database
+from .sqlite_errors import sqlite_failure
 
 __all__ = ["StateStore"]
 
@@ -153,27 +152,7 @@ class StateStore:
             raise StateError(f"The state database {self._path} is closed.")
 
     def _wrap(self, exc: sqlite3.DatabaseError) -> Exception:
-        message = str(exc)
-        if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
-            # A record the schema refuses is a caller bug, not a broken file.
-            return ValueError(f"Invalid record for the state database {self._path}: {message}")
-        if "malformed" in message or "not a database" in message:
-            return StateCorruptError(
-                f"The state database {self._path} is corrupt ({message}); {RESET_HINT}."
-            )
-        if "locked" in message or "busy" in message:
-            return StateError(
-                f"The state database {self._path} is locked by another process: is another "
-                "load running against the same collection?"
-            )
-        if isinstance(exc, sqlite3.OperationalError):
-            return StateError(
-                f"Cannot use the state database {self._path}: {message} (check free disk space "
-                "and permissions)."
-            )
-        return StateCorruptError(
-            f"The state database {self._path} failed ({message}); {RESET_HINT}."
-        )
+        return sqlite_failure(self._path, exc)
 
     # ----------------------------------------------------------------- queries
 
