@@ -146,12 +146,12 @@ def make_target_sink(config: RunConfig, dense_dim: int, dense_model: str, sparse
 
 def embedded_engine(config: RunConfig) -> str:
     """``"edge"`` or ``"local"`` for the embedded folder (raises when the folder holds the other's store)."""
-    from ..sinks.store_format import MIGRATE_COMMAND, choose_engine
+    from ..sinks.store_format import MIGRATE_COMMAND, NEW_FOLDER_ENGINE, choose_engine
 
     path = config.effective_qdrant_path
     assert path is not None, "a Qdrant URL has no embedded engine"
     engine = choose_engine(path, config.embedded_store)
-    if engine == "local" and config.embedded_store == "auto":
+    if engine == "local" and config.embedded_store == "auto" and NEW_FOLDER_ENGINE == "edge":
         log.warning("%s is a qdrant-client local-mode store (it holds every point in RAM; slow to open): "
                     "`%s --qdrant-path %s` copies it into Qdrant Edge", path, MIGRATE_COMMAND, path)
     return engine

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 #: After a sync that failed (Plex down, Qdrant refusing), the next reconcile waits this long, doubling.
 FIRST_RETRY_SECONDS = 30.0
+#: How long the startup sync waits for the notification stream to come up first.
+STREAM_WAIT_SECONDS = 10.0
 
 
 class SyncService:
@@ -277,6 +279,9 @@ class SyncService:
                 assert endpoints.plex_url is not None
                 self._watching = Watching(self, endpoints.plex_url, endpoints.plex_token)
                 self._watching.start()
+                # Listing before the stream is up would cost a reconcile when it comes up (see
+                # stream_connected); a stream that is slow to come is not waited for long.
+                await self._watching.wait_connected(STREAM_WAIT_SECONDS)
             if not self._stopping:
                 await self._sync(SyncKind.STARTUP)
             while (kind := await self._next_work()) is not None:

@@ -53,6 +53,10 @@ class Watching:
         self._watcher.start()
         self._pump_task = asyncio.get_running_loop().create_task(self._pump(), name="notification-batches")
 
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait (bounded) for the first connection; False if the stream is not up by then."""
+        return await asyncio.to_thread(self._watcher.wait_connected, timeout)
+
     async def _pump(self) -> None:
         while (batch := await self._batcher.next_batch()) is not None:
             self._service.changes_arrived(batch.changes)
