@@ -14,6 +14,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -77,50 +79,43 @@ def _loading(status: dict) -> bool:
     return status["current_sync"] == "startup" and snap is not None and snap["loaded"] >= 12
 
 
+@contextmanager
+def _serving_mid_startup(server: DemoServer, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``serve`` as a child process, once its startup sync has loaded a dozen items (killed on the way out)."""
+    server.set_faults("plex", latency_ms=20)
+    port = _free_port()
+    child = _serve(server, data_dir, port)
+    try:
+        _status_until(child, port, _loading)
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(WAIT)
+
+
 def test_sigterm_drains_and_exits_0_with_every_reported_item_in_qdrant(tmp_path) -> None:
-    with DemoServer(DemoLibrary.generate(seed=51, size=SIZE)) as server:
-        server.set_faults("plex", latency_ms=20)
-        port = _free_port()
-        child = _serve(server, tmp_path, port)
-        try:
-            _status_until(child, port, _loading)
-            child.send_signal(signal.SIGTERM)
-            assert child.wait(WAIT) == ExitCode.OK, child.stderr.read().decode()[-2000:]
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    with DemoServer(DemoLibrary.generate(seed=51, size=SIZE)) as server, \
+            _serving_mid_startup(server, tmp_path) as child:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(WAIT) == ExitCode.OK, child.stderr.read().decode()[-2000:]
     loaded = _loaded_points(tmp_path)
     assert len(loaded) >= 12
     assert loaded <= set(points(tmp_path / "qdrant"))  # all that the state calls loaded is in the store
 
 
 def test_a_second_signal_stops_at_once_with_its_exit_code(tmp_path) -> None:
-    with DemoServer(DemoLibrary.generate(seed=52, size=SIZE)) as server:
-        server.set_faults("plex", latency_ms=20)
-        port = _free_port()
-        child = _serve(server, tmp_path, port)
-        try:
-            _status_until(child, port, _loading)
-            child.send_signal(signal.SIGTERM)
-            child.send_signal(signal.SIGINT)
-            assert child.wait(WAIT) == ExitCode.SIGINT
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    with DemoServer(DemoLibrary.generate(seed=52, size=SIZE)) as server, \
+            _serving_mid_startup(server, tmp_path) as child:
+        child.send_signal(signal.SIGTERM)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(WAIT) == ExitCode.SIGINT
 
 
 async def test_kill_9_mid_sync_then_restart_recovers_without_duplicates_or_losses(tmp_path) -> None:
     with DemoServer(DemoLibrary.generate(seed=53, size=SIZE)) as server:
-        server.set_faults("plex", latency_ms=20)
-        port = _free_port()
-        child = _serve(server, tmp_path, port)
-        try:
-            _status_until(child, port, _loading)
+        with _serving_mid_startup(server, tmp_path) as child:
             child.send_signal(signal.SIGKILL)
-        finally:
-            child.wait(WAIT)
         before = points(tmp_path / "qdrant")
         assert 12 <= len(before) < SIZE
 

@@ -14,7 +14,7 @@ service state). Never a title or a key. The README's metric table lists them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -35,6 +35,14 @@ def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFami
 def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> CounterMetricFamily:
     # prometheus_client adds the ``_total`` suffix of a counter sample itself.
     return CounterMetricFamily(f"{PREFIX}_{name}", doc, labels=list(labels))
+
+
+def _per_label(name: str, doc: str, label: str, counts: Mapping[str, int]) -> CounterMetricFamily:
+    """A counter with one sample per value of ``label``."""
+    family = _counter(name, doc, (label,))
+    for value, count in sorted(counts.items()):
+        family.add_metric([value], count)
+    return family
 
 
 class ServiceCollector(Collector):
@@ -125,22 +133,11 @@ class ServiceCollector(Collector):
         for (stage, outcome), count in sorted(totals.items.items()):
             items.add_metric([stage, outcome], count)
         yield items
-        retries = _counter("retries", "batch and request retries, per stage", ("stage",))
-        for stage, count in sorted(totals.retries.items()):
-            retries.add_metric([stage], count)
-        yield retries
-        errors = _counter("errors", "errors, per stage (each retry's cause included)", ("stage",))
-        for stage, count in sorted(totals.errors.items()):
-            errors.add_metric([stage], count)
-        yield errors
-        limited = _counter("rate_limited", "answers that asked us to slow down (429), per service", ("service",))
-        for service, count in sorted(totals.rate_limited.items()):
-            limited.add_metric([service], count)
-        yield limited
-        syncs = _counter("syncs", "syncs run, by why they ran", ("kind",))
-        for kind, count in sorted(totals.syncs.items()):
-            syncs.add_metric([kind], count)
-        yield syncs
+        yield _per_label("retries", "batch and request retries, per stage", "stage", totals.retries)
+        yield _per_label("errors", "errors, per stage (each retry's cause included)", "stage", totals.errors)
+        yield _per_label("rate_limited", "answers that asked us to slow down (429), per service", "service",
+                         totals.rate_limited)
+        yield _per_label("syncs", "syncs run, by why they ran", "kind", totals.syncs)
         deleted = _counter("deletions", "points deleted because their item left Plex")
         deleted.add_metric([], totals.deleted)
         yield deleted
