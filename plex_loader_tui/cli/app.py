@@ -17,6 +17,7 @@ from plex_loader_tui.config import RunConfig, check_writable_places, resolve_con
 from plex_loader_tui.errors import ConfigError, FatalError
 from plex_loader_tui.exit_codes import ExitCode
 
+from .attach import AttachRunner
 from .logs import _remove_handlers, configure_logging, unresolved_log_settings
 from .parser import PROG, UsageError, parse_command_line
 from .redaction import known_secrets, print_error
@@ -30,8 +31,12 @@ LoadRunner = Callable[[RunConfig], int]
 
 
 def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | None,
-                     run_load: LoadRunner) -> int:
-    """Run the command line; return the process exit code (:class:`ExitCode`)."""
+                     run_load: LoadRunner, run_attach: AttachRunner | None = None) -> int:
+    """Run the command line; return the process exit code (:class:`ExitCode`).
+
+    ``run_attach`` runs the attached dashboard (``attach``); like ``run_load`` it
+    is the caller's, so that this package imports no front end.
+    """
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
     secrets = known_secrets(argv, environ)
@@ -45,7 +50,7 @@ def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | No
                 return ExitCode.USAGE
             except SystemExit as exc:  # --help / --version
                 return int(exc.code or 0)
-            return _Dispatch(args, environ, handlers, secrets).run(run_load)
+            return _Dispatch(args, environ, handlers, secrets).run(run_load, run_attach)
     except ConfigError as exc:
         print_error(str(exc), secrets)
         return ExitCode.USAGE
@@ -72,7 +77,7 @@ class _Dispatch:
         self.handlers = handlers  # the caller removes them, whatever happens
         self.secrets = secrets
 
-    def run(self, run_load: LoadRunner) -> int:
+    def run(self, run_load: LoadRunner, run_attach: AttachRunner | None = None) -> int:
         args, command = self.args, self.args.command or "load"
         if command == "demo-server":
             from .demo_server import run_demo_server
@@ -106,6 +111,19 @@ class _Dispatch:
             from .doctor import run_doctor
 
             return self._guard(lambda: run_doctor(config, repair=args.repair, run_load=run_load))
+        if command == "attach":
+            from .attach import run_attach as attach
+
+            if run_attach is None:
+                raise ConfigError("attach: no dashboard in this build")
+            # The dashboard owns the terminal: the log file only.
+            self._log(config, console=False)
+            return self._guard(lambda: attach(config, args.url, run_attach))
+        if command == "web":
+            from .web import run_web
+
+            self._log(config, console=True)
+            return self._guard(lambda: run_web(config, args))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         if command == "serve":
             from .serve import run_serve

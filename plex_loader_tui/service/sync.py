@@ -142,7 +142,7 @@ class SyncService:
             now=self._clock(),
             info=self.session.info,
             snapshot=snapshot,
-            stage_settings=self.session.stage_settings(),
+            stage_settings=self._stage_settings(),
             watch=watch,
             totals=self._totals.view(running, self.session.rate_limited_by_service()),
             failed_waiting=self.session.failed_waiting(),
@@ -221,7 +221,16 @@ class SyncService:
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         self.session.config = self.config  # every later sync starts with it
-        return self.session.stage_settings()[stage]
+        return self._stage_settings()[stage]
+
+    def _stage_settings(self) -> dict[str, StageConfig]:
+        """The running sync's live settings; between syncs, those the next one starts with.
+
+        (The last sync's pipeline still answers after it ended: its numbers are not the next one's.)
+        """
+        if self._current is None:
+            return {name: self.config.stage(name) for name in STAGE_NAMES}
+        return self.session.stage_settings()
 
     def failures(self, limit: int = 50, offset: int = 0) -> FailurePage:
         records = self.session.failed_records()
