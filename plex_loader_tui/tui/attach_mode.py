@@ -58,9 +58,10 @@ STATE_MARKS: dict[ServiceState, str] = {
 
 def detach_bindings() -> list[Binding]:
     """``q`` (and Ctrl+Q): leave the dashboard, the service keeps running (only while attached)."""
+    tooltip = "Attached to a service: detach, leave the dashboard; the service keeps running"
     return [
-        Binding("q", "detach", "Detach", id="detach", tooltip="Detach: leave the dashboard; the service keeps running"),
-        Binding("ctrl+q", "detach", "Detach", id="detach-ctrl", show=False, priority=True),
+        Binding("q", "detach", "Detach", id="detach", tooltip=tooltip),
+        Binding("ctrl+q", "detach", "Detach", id="detach-ctrl", show=False, priority=True, tooltip=tooltip),
     ]
 
 
@@ -102,9 +103,10 @@ class AttachedMixin(_Base):
         return None
 
     def help_bindings(self, bindings: list[BindingType]) -> list[BindingType]:
-        """The bindings the key help lists in this mode."""
-        hidden = HIDDEN_WHEN_ATTACHED if self.attached else ONLY_WHEN_ATTACHED
-        return [b for b in bindings if not (isinstance(b, Binding) and b.action in hidden)]
+        """The bindings the key help lists: all of them, less those an attached dashboard does not offer."""
+        if not self.attached:
+            return bindings
+        return [b for b in bindings if not (isinstance(b, Binding) and b.action in HIDDEN_WHEN_ATTACHED)]
 
     def show_attached(self) -> None:
         """Refresh the header's attached facts (called by each poll)."""
