@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from plex_loader_tui.config import RunConfig
 from plex_loader_tui.errors import ConfigError, FatalError
+from plex_loader_tui.remote.client import ControlClient
 from plex_loader_tui.remote.where import AttachTarget, attach_target, service_holding
 
 from .parser import PROG
@@ -29,11 +30,22 @@ WEB_DRIVER_ENV = "TEXTUAL_DRIVER"
 
 
 def run_attach(config: RunConfig, url: str | None, run_attached: AttachRunner) -> int:
-    """``plex-loader-tui attach [URL]``."""
+    """``plex-loader-tui attach [URL]``: the service is checked first (unreachable, refused: exit 3)."""
+    target = attach_target(config, url)
+    check_service(target)
     if not os.environ.get(WEB_DRIVER_ENV) and (missing := missing_terminals()):
-        raise ConfigError(f"attach: {' and '.join(missing)} not a terminal: the dashboard needs one "
-                          f"(for a browser: {PROG} web)")
-    return run_attached(config, attach_target(config, url))
+        names = ", ".join(missing)
+        raise ConfigError(f"attach: {names}: not a terminal; the dashboard needs one (for a browser: {PROG} web)")
+    return run_attached(config, target)
+
+
+def check_service(target: AttachTarget) -> None:
+    """Raise the one-line :class:`FatalError` (exit 3) when the service is unreachable or refuses the token."""
+    client = ControlClient(target.url, target.token)
+    try:
+        client.status()
+    finally:
+        client.close()
 
 
 def held_by_service_line(config: RunConfig) -> str | None:

@@ -21,10 +21,10 @@ from plex_loader_tui.config import RunConfig
 from plex_loader_tui.config.service_kinds import parse_listen
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
-from plex_loader_tui.remote.client import ControlClient
 from plex_loader_tui.remote.where import attach_target
 from plex_loader_tui.service.token import TOKEN_ENV
 
+from .attach import check_service
 from .parser import PROG
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,7 @@ def run_web(config: RunConfig, args: argparse.Namespace) -> int:
             "authenticating reverse proxy (README), or add --allow-non-loopback"
         )
     target = attach_target(config, args.url)
-    client = ControlClient(target.url, target.token)
-    try:
-        client.status()  # unreachable or refused: one line and exit 3 now, not in every browser tab
-    finally:
-        client.close()
+    check_service(target)  # unreachable or refused: one line and exit 3 now, not in every browser tab
     # Inherited by every child textual-serve starts; this process's environment is its owner's alone.
     os.environ[TOKEN_ENV] = target.token
     from textual_serve.server import Server  # imported here: it is only needed by this command

@@ -65,12 +65,18 @@ class Refused(ValueError):
         self.status = status
 
 
+def _short(text: object, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters (an answer may carry anything)."""
+    line = one_line(text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def _reason(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({one_line(str(exc), 80)})"
+        return "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({_short(exc, 80)})"
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
-    return one_line(str(exc) or type(exc).__name__, 120)
+    return _short(str(exc) or type(exc).__name__, 120)
 
 
 class ControlClient:
@@ -103,7 +109,7 @@ class ControlClient:
             ) from None
         if response.status_code >= 400:
             message = body.get("error") if isinstance(body, Mapping) else None
-            message = one_line(str(message or f"HTTP {response.status_code}"), 300)
+            message = _short(message or f"HTTP {response.status_code}", 300)
             if response.status_code >= 500:
                 raise Refused(response.status_code, f"the service failed: {message}")
             raise Refused(response.status_code, message)
