@@ -12,17 +12,20 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from plex_loader_tui.config import RunConfig, check_writable_places, resolve_config
 from plex_loader_tui.errors import ConfigError, FatalError
 from plex_loader_tui.exit_codes import ExitCode
 
-from .attach import AttachRunner
 from .logs import _remove_handlers, configure_logging, unresolved_log_settings
 from .parser import PROG, UsageError, parse_command_line
 from .redaction import known_secrets, print_error
 from .signals import Terminated, sigterm_raises
 from .terminal import headless_without_terminal
+
+if TYPE_CHECKING:
+    from .attach import AttachRunner
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 from plex_loader_tui.config import RunConfig
 from plex_loader_tui.errors import ConfigError, FatalError
-from plex_loader_tui.remote.client import ControlClient
 from plex_loader_tui.remote.where import AttachTarget, attach_target, service_holding
 
 from .parser import PROG
@@ -41,6 +40,8 @@ def run_attach(config: RunConfig, url: str | None, run_attached: AttachRunner) -
 
 def check_service(target: AttachTarget) -> None:
     """Raise the one-line :class:`FatalError` (exit 3) when the service is unreachable or refuses the token."""
+    from plex_loader_tui.remote.client import ControlClient  # httpx: only when a command talks to a service
+
     client = ControlClient(target.url, target.token)
     try:
         client.status()

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Seconds before the first reconnect attempt; doubled each failure up to :data:`MAX_BACKOFF`.
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 5.0
+#: Seconds a tuning answer wins over events that do not show it yet (events made before the change).
+TUNE_HOLD = 2.0
 #: Dead letters the error log lists (newest first), fetched from ``GET /api/v1/failures``.
 FAILURES_SHOWN = 50
 
@@ -85,6 +87,7 @@ class AttachedSession:
         self._drain_asked = False
         self._failures: tuple[DeadLetter, ...] = ()
         self._failures_key: tuple[object, ...] | None = None
+        self._held: dict[str, tuple[StageConfig, float]] = {}
         #: Set by tests and the benchmark: called with each status received.
         self.on_status: list = []
 
@@ -112,10 +115,31 @@ class AttachedSession:
 
     # ------------------------------------------------------------ controls (the API's routes)
     def set_workers(self, stage: str, n: int) -> None:
-        self.client.set_stage(stage, workers=n)
+        self._tuned(stage, self.client.set_stage(stage, workers=n))
 
     def set_batch_size(self, stage: str, n: int) -> None:
-        self.client.set_stage(stage, batch_size=n)
+        self._tuned(stage, self.client.set_stage(stage, batch_size=n))
+
+    def _tuned(self, stage: str, settings: StageConfig) -> None:
+        """Keep the service's answer at once: the next key press steps from it, not from the last event.
+
+        An event already on its way was made before the change: until one shows the new
+        value (or :data:`TUNE_HOLD` seconds pass, another client may have tuned since),
+        the answer wins over the events.
+        """
+        self._held[stage] = (settings, time.monotonic() + TUNE_HOLD)
+        if self.status is not None:
+            self.status = self._with_held(self.status)
+
+    def _with_held(self, status: ServiceStatus) -> ServiceStatus:
+        now = time.monotonic()
+        settings = dict(status.stage_settings)
+        for stage, (held, until) in list(self._held.items()):
+            if settings.get(stage) == held or now > until:
+                del self._held[stage]
+            else:
+                settings[stage] = held
+        return dataclasses.replace(status, stage_settings=settings) if settings != status.stage_settings else status
 
     def pause(self) -> None:
         self._take(self.client.action("pause"))
@@ -212,7 +236,7 @@ class AttachedSession:
             # The error log lists the service's dead letters (GET /failures), not the sync's own list.
             snapshot = dataclasses.replace(snapshot, recent_failures=self._failures)
             status = dataclasses.replace(status, snapshot=snapshot)
-        self.status = status
+        self.status = self._with_held(status) if self._held else status
         self._received_at = time.monotonic()
         if self.info != status.info:  # a new object only when it changed: the header redraws on identity
             self.info = status.info

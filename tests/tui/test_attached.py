@@ -5,7 +5,6 @@ One service serves the module's tests; the drain and restart tests start their o
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,8 +76,9 @@ async def test_plus_reaches_the_services_engine_settings(service, tmp_path):
     app = _app(service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _session(app).link is Link.CONNECTED, LIMIT, "the event stream")
-        await pilot.press("2", "+")
-        status = service.until(lambda s: s["stage_settings"]["enrich"]["workers"] == before + 1, 30, "+ to arrive")
+        # Quick presses each step from the service's last answer, not from an event made before it.
+        await pilot.press("2", "+", "+", "minus")
+        status = service.until(lambda s: s["stage_settings"]["enrich"]["workers"] == before + 1, 30, "+ + - to arrive")
         assert status["stage_settings"]["enrich"]["batch_size"] > 0
         # A value the engine refuses comes back in the API's words.
         app.tune_stage("enrich", workers_delta=10_000)
@@ -188,3 +188,24 @@ async def test_drain_stops_the_service_and_the_dashboard_stays(tmp_path):
         assert app.return_code == 0
     finally:
         service.stop()
+
+
+def _cli(service: ServeProcess, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "plex_loader_tui", *argv, "--demo", "--data-dir",
+                           str(service.data_dir), "--config-dir", str(service.config_dir)],
+                          env=child_env(PLEX_LOADER_CONTROL_TOKEN=TOKEN), capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_search_on_a_collection_a_service_holds_goes_through_the_service(service):
+    done = _cli(service, "search", "a detective story", "--limit", "3")
+    assert done.returncode == 0, done.stderr
+    assert "searching through it" in done.stderr and service.url in done.stderr
+    assert len(done.stdout.strip().splitlines()) == 4  # the header and three hits
+
+
+def test_a_headless_load_on_a_collection_a_service_holds_says_so(service):
+    done = _cli(service, "--no-ui")
+    assert done.returncode == 3, done.stderr
+    assert "holds collection" in done.stderr and "attach" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

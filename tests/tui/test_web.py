@@ -5,7 +5,6 @@ Skips when no Chromium is installed (``apt-get install chromium``).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
