@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from plex_loader_tui.config import RunConfig, check_writable_places, resolve_config
 from plex_loader_tui.errors import ConfigError, FatalError
@@ -23,6 +24,9 @@ from .redaction import known_secrets, print_error
 from .signals import Terminated, sigterm_raises
 from .terminal import headless_without_terminal
 
+if TYPE_CHECKING:
+    from .attach import AttachRunner
+
 logger = logging.getLogger(__name__)
 
 #: Runs a load (or retry-failed) with a resolved config; returns the exit code.
@@ -30,8 +34,12 @@ LoadRunner = Callable[[RunConfig], int]
 
 
 def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | None,
-                     run_load: LoadRunner) -> int:
-    """Run the command line; return the process exit code (:class:`ExitCode`)."""
+                     run_load: LoadRunner, run_attach: AttachRunner | None = None) -> int:
+    """Run the command line; return the process exit code (:class:`ExitCode`).
+
+    ``run_attach`` runs the attached dashboard (``attach``); like ``run_load`` it
+    is the caller's, so that this package imports no front end.
+    """
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
     secrets = known_secrets(argv, environ)
@@ -45,7 +53,7 @@ def run_command_line(argv: Sequence[str] | None, environ: Mapping[str, str] | No
                 return ExitCode.USAGE
             except SystemExit as exc:  # --help / --version
                 return int(exc.code or 0)
-            return _Dispatch(args, environ, handlers, secrets).run(run_load)
+            return _Dispatch(args, environ, handlers, secrets).run(run_load, run_attach)
     except ConfigError as exc:
         print_error(str(exc), secrets)
         return ExitCode.USAGE
@@ -72,7 +80,7 @@ class _Dispatch:
         self.handlers = handlers  # the caller removes them, whatever happens
         self.secrets = secrets
 
-    def run(self, run_load: LoadRunner) -> int:
+    def run(self, run_load: LoadRunner, run_attach: AttachRunner | None = None) -> int:
         args, command = self.args, self.args.command or "load"
         if command == "demo-server":
             from .demo_server import run_demo_server
@@ -111,6 +119,19 @@ class _Dispatch:
 
             self._log(config, console_level=None if level_given else "WARNING")
             return self._guard(lambda: run_migrate_store(config))
+        if command == "attach":
+            from .attach import run_attach as attach
+
+            if run_attach is None:
+                raise ConfigError("attach: no dashboard in this build")
+            # The dashboard owns the terminal: the log file only.
+            self._log(config, console=False)
+            return self._guard(lambda: attach(config, args.url, run_attach))
+        if command == "web":
+            from .web import run_web
+
+            self._log(config, console=True)
+            return self._guard(lambda: run_web(config, args))
         check_writable_places(config)  # before any work: a bad path costs a line, not a minute
         if config.device != "cpu":  # onnxruntime is imported only for a device that needs asking
             from plex_loader_tui.embed.device import available_providers, select_device

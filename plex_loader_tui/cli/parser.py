@@ -232,9 +232,47 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=_HelpFormatter)
     _add_groups(migrate, (), ("qdrant_path",) + _COMMON_RUN + _COMMON_OUTPUT)
 
+    _add_attach(sub)
     _add_demo_server(sub)
     _add_profiles(sub)
     return parser
+
+
+#: Where ``web`` serves the attached dashboard by default (the service's API is on 8765).
+WEB_LISTEN_DEFAULT = "127.0.0.1:8766"
+
+
+def _add_attach(sub: argparse._SubParsersAction) -> None:
+    url_help = ("the service's control API, e.g. http://127.0.0.1:8765 (default: the service running on the "
+                "configured collection, else serve's default address)")
+    attach = sub.add_parser(
+        "attach", help="the dashboard of a running serve (q detaches; the service keeps running)",
+        description="Open the dashboard on a running `serve` through its control API: every panel, tuning, "
+                    "pause/resume, drain, retry-failed and search. The token comes from "
+                    "PLEX_LOADER_CONTROL_TOKEN or <config dir>/control-token. An unreachable service or a "
+                    "refused token is one line and exit 3.",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    attach.add_argument("url", metavar="URL", nargs="?", default=None, help=url_help)
+    _add_groups(attach, ("Target",), ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
+    _demo_help(attach, "attach to the service of")
+
+    web = sub.add_parser(
+        "web", help="the attached dashboard in a browser (textual-serve, loopback only by default)",
+        description="Serve the attached dashboard (as `attach`) to web browsers with textual-serve. It has "
+                    "no authentication of its own: it listens on loopback unless --allow-non-loopback; "
+                    "reach it through an SSH tunnel or a reverse proxy that authenticates (README).",
+        epilog=EPILOG, formatter_class=_HelpFormatter)
+    web.add_argument("url", metavar="URL", nargs="?", default=None, help=url_help)
+    web.add_argument("--listen", dest="web_listen", default=WEB_LISTEN_DEFAULT, metavar="HOST:PORT",
+                     help="where browsers connect (default: %(default)s)")
+    web.add_argument("--allow-non-loopback", action="store_true",
+                     help="listen on an address other machines reach: anyone who opens the page controls "
+                          "the service (put an authenticating proxy in front)")
+    web.add_argument("--public-url", default=None, metavar="URL",
+                     help="the page's address as browsers see it, behind a reverse proxy "
+                          "(default: http://HOST:PORT of --listen)")
+    _add_groups(web, ("Target",), ("demo",) + _COMMON_RUN + _COMMON_OUTPUT)
+    _demo_help(web, "attach to the service of")
 
 
 def _demo_help(parser: argparse.ArgumentParser, verb: str) -> None:

@@ -7,13 +7,18 @@ import asyncio
 import inspect
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from plex_loader_tui.config import RunConfig
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.models import SearchFilters
 from plex_loader_tui.printable import one_line
+
+if TYPE_CHECKING:
+    from plex_loader_tui.search import SearchHit
 
 #: The payload key that holds the embedded text (left out of --json unless --with-text).
 TEXT_KEY = "text"
@@ -48,6 +53,44 @@ def run_search(config: RunConfig, query: str, limit: int, options: SearchOptions
         raise ConfigError(f"--limit: must be between 1 and 1000, got {limit}")
     if not query.strip():
         raise ConfigError("QUERY: must not be empty")
+    hits = _search_through_service(config, query, limit, options)
+    if hits is None:
+        hits = _search_here(config, query, limit, options)
+    return _print_hits(config, hits, options)
+
+
+def _search_through_service(config: RunConfig, query: str, limit: int,
+                            options: SearchOptions) -> Sequence[SearchHit] | None:
+    """When a running service holds the collection: its hits (``GET /api/v1/search``); else None."""
+    from .attach import held_by_service_line
+
+    held = held_by_service_line(config)
+    if held is None:
+        return None
+    if options.filters or options.with_text:
+        raise ConfigError(f"{held}: --type, --year, --genre, --actor and --with-text need the folder itself; "
+                          "search without them (through the service), or stop the service first")
+    from plex_loader_tui.remote.client import ControlClient
+    from plex_loader_tui.remote.where import attach_target
+
+    target = attach_target(config)
+    print(f"{held}: searching through it ({target.url})", file=sys.stderr, flush=True)
+
+    async def ask() -> Sequence[SearchHit]:
+        client = ControlClient(target.url, target.token)
+        try:
+            return await client.search(query, limit)
+        finally:
+            await client.aclose()
+            client.close()
+
+    try:
+        return asyncio.run(ask())
+    except ValueError as exc:  # the API refused the query (too long, ...): its own words
+        raise ConfigError(f"QUERY: {exc}") from None
+
+
+def _search_here(config: RunConfig, query: str, limit: int, options: SearchOptions) -> Sequence[SearchHit]:
     # Imported here: it brings in fastembed and qdrant-client.
     from plex_loader_tui.load import search_collection
 
@@ -57,6 +100,10 @@ def run_search(config: RunConfig, query: str, limit: int, options: SearchOptions
     hits = search_collection(config, query, limit, options.filters or None)
     if inspect.isawaitable(hits):
         hits = asyncio.run(hits)
+    return hits
+
+
+def _print_hits(config: RunConfig, hits: Sequence[SearchHit], options: SearchOptions) -> int:
     out = sys.stdout
     if options.as_json:
         for hit in hits:

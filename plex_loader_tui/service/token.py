@@ -15,6 +15,7 @@ import os
 import secrets
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,28 @@ def load_control_token(config_dir: Path, environ: dict[str, str] | os._Environ[s
     register_secret(value)
     log.info("control API token %s %s", "written to" if created else "read from", path)
     return ControlToken(value, str(path), created)
+
+
+def read_control_token(config_dir: Path, environ: Mapping[str, str] | None = None) -> ControlToken:
+    """The token a client (``attach``, ``web``) sends: the variable, else the file; never creates one.
+
+    Raises :class:`ConfigError` when there is none, naming both places.
+    """
+    environ = os.environ if environ is None else environ
+    from_env = environ.get(TOKEN_ENV, "").strip()
+    if from_env:
+        _check(from_env, TOKEN_ENV)
+        register_secret(from_env)
+        return ControlToken(from_env, TOKEN_ENV)
+    path = token_path(config_dir)
+    if not path.exists():
+        raise ConfigError(
+            f"no control token: set {TOKEN_ENV} to the service's token, or use the service's --config-dir "
+            f"(its token file {path} does not exist)"
+        )
+    value = _read(path)
+    register_secret(value)
+    return ControlToken(value, str(path))
 
 
 def _check(value: str, where: str) -> None:

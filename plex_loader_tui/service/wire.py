@@ -299,3 +299,9 @@ def hits_from_json(data: Any) -> list[SearchHit]:
 def stage_config_to_json(stage: str, config: StageConfig) -> JSON:
     """``PUT /api/v1/stages/{stage}``: the stage's settings after the change."""
     return {"version": WIRE_VERSION, "stage": stage, **_fields(config)}
+
+
+def stage_config_from_json(data: Any) -> StageConfig:
+    """The :class:`StageConfig` a ``stage_config_to_json`` document describes."""
+    _check_version(data)
+    return _build(StageConfig, data)

@@ -42,6 +42,7 @@ from ..printable import one_line, printable
 from ..secrets import mask_in_text, mask_url, redact
 from ..stages import STAGE_NAMES
 from . import themes as theme_files
+from .attach_mode import AttachedMixin, AttachHeader, detach_bindings
 from .commands import LoaderCommands
 from .controls import ControlsMixin
 from .keymap import KeysMixin
@@ -75,7 +76,7 @@ POLL_INTERVAL = 0.25
 QUIT_GRACE_SECONDS = 15.0
 
 
-class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixin, App[int]):
+class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixin, App[int]):
     """The operator's cockpit for one load (and the retries and re-runs after it)."""
 
     TITLE = "plex-loader-tui"
@@ -103,6 +104,7 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         Binding("4", "focus_stage(3)", "upsert", id="focus.upsert", show=False, tooltip="Focus the upsert panel"),
         Binding("question_mark,f1", "key_help", "Keys", id="help", tooltip="Show every key and what it does"),
         Binding("q", "quit_app", "Quit", id="quit", tooltip="Quit (asks first while a load runs)"),
+        *detach_bindings(),  # q while attached to a service (attach_mode.py)
         Binding("ctrl+q", "quit_app", "Quit", id="quit-ctrl", show=False, priority=True),
         Binding("ctrl+c", "interrupt", "Interrupt", id="interrupt", show=False, priority=True,
                 tooltip="Stop the load at once and leave (exit 130)"),
@@ -165,6 +167,7 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         with Horizontal(id="topbar"):
             yield Static("▶ plex-loader-tui", id="app-title")
             yield SourceHeader(id="source-header")
+            yield AttachHeader(id="attach-header")
         yield PhaseBar(id="phase")
         yield OverallPanel(id="overall")
         with Horizontal(id="stages"):
@@ -178,6 +181,7 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         self._load_themes()
         self._load_keymap()
         self.query_one(PhaseBar).display = False
+        self.query_one(AttachHeader).display = False
         self._show_info_from_config(self.config)
         self.set_interval(POLL_INTERVAL, self._poll, name="poll-snapshot")
         if self._autostart:
@@ -357,11 +361,18 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
             stage = names.get(panel.stage)
             if stage is not None:
                 stage, next_run = self._with_next_run_settings(stage, snapshot)
-                panel.show(stage, bottleneck=snapshot.bottleneck == panel.stage, note="next run" if next_run else "")
+                panel.show(stage, bottleneck=snapshot.bottleneck == panel.stage, note=self.next_note if next_run else "")
         self.query_one(ErrorLog).show(snapshot.recent_failures)
+
+    @property
+    def next_note(self) -> str:
+        """What a stage panel's settings for the next run are called."""
+        return "next sync" if self.attached else "next run"
 
     def _with_next_run_settings(self, stage: StageSnapshot, snapshot: PipelineSnapshot) -> tuple[StageSnapshot, bool]:
         """After a run, a stage tuned for the next run shows the values it will start with."""
+        if self.attached and PipelineState(snapshot.state).ended:
+            return self.next_sync_settings(stage)
         if not PipelineState(snapshot.state).ended or self.running or self.session is None:
             return stage, False
         planned, last = self.config.stage(stage.name), self.session.config.stage(stage.name)
@@ -382,6 +393,7 @@ class LoaderApp(ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixi
         session = self.session
         if session is None:
             return
+        self.show_attached()
         phase = session.phase
         phase_bar = self.query_one(PhaseBar)
         preparing = Phase(phase).preparing and self.running

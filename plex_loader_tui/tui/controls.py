@@ -29,6 +29,9 @@ class ControlsMixin(_Base):
         # screen is a full screen, so its dashboard-only keys are switched off here.)
         if isinstance(self.screen, SearchScreen) and action in DASHBOARD_ONLY:
             return False
+        attached = self.attached_check(action)
+        if attached is not None:
+            return attached
         # A key that cannot act now leaves the footer (False) instead of showing dimmed
         # (None): an 80-column footer has no room for keys that do nothing.
         running = self.running
@@ -42,6 +45,12 @@ class ControlsMixin(_Base):
         session = self.session
         if session is None or not self.running:
             return
+        if self.attached:
+            if session.paused:
+                self.service_control(session.resume, "Resumed.", timeout=2)
+            else:
+                self.service_control(session.pause, "Paused: the service starts no new batch and no sync until resumed.", timeout=4)
+            return
         if session.paused:
             session.resume()
             self.notify("Resumed.", timeout=2)
@@ -52,6 +61,9 @@ class ControlsMixin(_Base):
 
     def action_drain(self) -> None:
         if self.session is None or not self.running:
+            return
+        if self.attached:
+            self.service_control(self.session.drain, "Draining the service: it finishes the batches in flight, then stops.", timeout=6)
             return
         self.session.drain()
         self.notify("Draining: finishing the batches in flight; queued items are left for the next run.", timeout=4)
@@ -73,6 +85,9 @@ class ControlsMixin(_Base):
         )
 
     def action_retry_failed(self) -> None:
+        if self.attached:
+            self.retry_on_service()
+            return
         if self.running:
             self.notify("Wait for the load to end (or drain it) before retrying failed items.", severity="warning")
             return
@@ -90,7 +105,8 @@ class ControlsMixin(_Base):
             from ..load import search_collection
 
             search = partial(search_collection, self.config)
-        self.push_screen(SearchScreen(search, self.config.collection))
+        collection = session.info.collection if self.attached and session is not None else self.config.collection
+        self.push_screen(SearchScreen(search, collection))
 
     def action_focus_errors(self) -> None:
         self.query_one(ErrorLog).focus()

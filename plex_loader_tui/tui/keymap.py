@@ -85,4 +85,4 @@ class KeysMixin(_Base):
 
     def action_key_help(self) -> None:
         """Show every key (after the key map) and what it does."""
-        self.push_screen(KeyHelpScreen(dashboard_key_sections(self.BINDINGS, self.keymap, self.get_key_display)))
+        self.push_screen(KeyHelpScreen(dashboard_key_sections(self.help_bindings(list(self.BINDINGS)), self.keymap, self.get_key_display)))

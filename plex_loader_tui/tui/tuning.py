@@ -51,7 +51,8 @@ class TuningMixin(_Base):
         workers, batch = self._current_settings(edit.stage)
         snapshot = self.session.snapshot() if self.running and self.session is not None else None
         # Only a pipeline that still moves items can take a change; otherwise it is for the next run.
-        live = snapshot is not None and snapshot.state.moving
+        # Attached: the service applies a change to its running sync and to every later one.
+        live = self.attached or (snapshot is not None and snapshot.state.moving)
         try:
             if live:
                 assert self.session is not None

@@ -166,3 +166,20 @@ def test_key_help_at_80x24(snap_compare, app):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+@pytest.mark.parametrize("link", ["connected", "reconnecting"])
+def test_attached_header(snap_compare, app, link):
+    """Attached to a service: its URL, state and uptime at the top right, or "reconnecting…"."""
+    from plex_loader_tui.service.controls import ServiceState
+    from plex_loader_tui.tui.attach_mode import AttachHeader
+    from plex_loader_tui.tui.attached import AttachView, Link
+
+    async def run_before(pilot: Pilot) -> None:
+        await _seed(pilot)
+        header = app.query_one(AttachHeader)
+        header.display = True
+        header.show(AttachView("http://127.0.0.1:8765", Link(link), ServiceState.WATCHING, 7325.0, attempt=3))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
