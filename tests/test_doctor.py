@@ -33,7 +33,10 @@ COLLECTION = "doctor-test"
 
 @pytest.fixture()
 def target(tmp_path: Path) -> list[str]:
-    args = ["--qdrant-path", str(tmp_path / "qdrant"), "--data-dir", str(tmp_path / "data"), "--collection", COLLECTION]
+    # qdrant-client's local mode, pinned: these tests change the collection with a QdrantClient
+    # (metadata, the sparse modifier), which only that engine reads; Qdrant Edge: test_doctor_edge.py.
+    args = ["--qdrant-path", str(tmp_path / "qdrant"), "--embedded-store", "local", "--data-dir", str(tmp_path / "data"),
+            "--collection", COLLECTION]
     assert main(["--demo", "--no-ui", "--demo-items", "30", *args], {}) == 0
     return args
 

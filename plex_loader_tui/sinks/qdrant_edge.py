@@ -152,7 +152,6 @@ class EdgeSink:
             with self._open_lock, self._calling():
                 self._shard = qe.EdgeShard.load(str(self.shard_path), config)
             self._check_record()
-            self._ensure_indexes()
         logger.info("Using Qdrant Edge at %s (collection %r)", self.path, self.collection)
 
     def ensure_collection(self) -> bool:
@@ -162,6 +161,7 @@ class EdgeSink:
         vectors or recorded models differ from what this load needs.
         """
         if self._shard is not None:
+            self._ensure_indexes()  # here, not in connect: opening to read (doctor, search) writes nothing
             record = self.read_record()
             if record is not None and any(record.get(k) != v for k, v in self.spec.metadata().items()):
                 self.write_record(self.spec.metadata())  # an older version's record: what fills it now
