@@ -25,7 +25,7 @@ from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
 from plex_loader_tui.sinks.qdrant_edge import RECORD_FILE, EdgeSink
 from plex_loader_tui.sinks.qdrant_errors import CollectionMismatchError, QdrantUnavailableError
 from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES
-from plex_loader_tui.sinks.store_format import StoreFormat, StoreFormatError, choose_engine, detect_format
+from plex_loader_tui.sinks.store_format import NEW_FOLDER_ENGINE, StoreFormat, StoreFormatError, choose_engine, detect_format
 
 DENSE, SPARSE = "BAAI/bge-small-en-v1.5", "Qdrant/bm25"
 REPO = Path(__file__).resolve().parents[1]
@@ -261,7 +261,7 @@ def test_the_folder_format_is_detected_and_a_mismatch_names_the_migrate_command(
     with edge_sink(edge) as s:
         s.ensure_collection()
     assert [detect_format(p) for p in (empty, local, edge)] == [StoreFormat.EMPTY, StoreFormat.LOCAL, StoreFormat.EDGE]
-    assert [choose_engine(p, "auto") for p in (empty, local, edge)] == ["edge", "local", "edge"]
+    assert [choose_engine(p, "auto") for p in (empty, local, edge)] == [NEW_FOLDER_ENGINE, "local", "edge"]
     with pytest.raises(StoreFormatError, match=f"migrate-store --qdrant-path {local}"):
         choose_engine(local, "edge")
     with pytest.raises(StoreFormatError, match="holds a Qdrant Edge store"):
