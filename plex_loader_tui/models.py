@@ -169,6 +169,11 @@ class SearchFilters:
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.type, self.year, self.genre, self.actor))
 
+    def conditions(self) -> list[tuple[str, str | int]]:
+        """``(payload key, value)`` of each set filter: what every sink matches exactly."""
+        pairs = (("type", self.type), ("year", self.year), ("genres", self.genre), ("actors", self.actor))
+        return [(key, value) for key, value in pairs if value is not None]
+
 
 @dataclass(frozen=True, slots=True)
 class ScoredPoint:

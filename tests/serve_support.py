@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from qdrant_client import QdrantClient
 
 from plex_loader_tui.config import RunConfig, resolve_config
 from plex_loader_tui.demo.server import DemoServer
@@ -28,6 +27,7 @@ from plex_loader_tui.service.controls import SyncKind, SyncRecord
 from plex_loader_tui.service.listen import listen_plan
 from plex_loader_tui.service.server import start_api
 from plex_loader_tui.service.sync import SyncService
+from store_support import EmbeddedStore
 
 TOKEN = "e2e-control-token-0123456789abcdef"
 #: The longest any single wait of these tests may take (a loaded machine is slow, never this slow).
@@ -130,18 +130,9 @@ async def running_service(config: RunConfig, *, wait_startup: bool = True) -> As
 
 
 def points(qdrant_path: Path, collection: str = "media-items") -> dict[str, dict[str, Any]]:
-    """Every point of the collection (the store must not be held by a service)."""
-    client = QdrantClient(path=str(qdrant_path))
-    try:
-        found, offset = [], None
-        while True:
-            batch, offset = client.scroll(collection, limit=256, offset=offset, with_payload=True)
-            found.extend(batch)
-            if offset is None:
-                break
-        return {str(p.id): dict(p.payload or {}) for p in found}
-    finally:
-        client.close()
+    """Every point of the collection, whichever engine wrote the folder (the store must not be held by a service)."""
+    with EmbeddedStore(qdrant_path) as store:
+        return store.payloads(collection)
 
 
 def rating_keys(hits: Sequence[dict[str, Any]]) -> set[str]:

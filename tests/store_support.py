@@ -93,3 +93,8 @@ class EmbeddedStore:
             return getattr(modifier, "value", modifier)
         config = json.loads((self._shard_path(collection) / "edge_config.json").read_text())
         return config["sparse_vectors"]["sparse"].get("modifier")
+
+
+def edge_shard(path: Path, collection: str = "media-items") -> qe.EdgeShard:
+    """The Edge shard of ``collection`` under the embedded folder ``path``, opened to change it behind a load's back."""
+    return qe.EdgeShard.load(str(Path(path) / EDGE_FOLDER / collection / "shard"))

@@ -22,7 +22,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models
 
 from plex_loader_tui.main import main
-from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES, PayloadIndex, missing_indexes
+from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES, PayloadIndex, missing_indexes, shape_of
 from plex_loader_tui.state.service import ServiceMarker, write_service_marker
 
 pytestmark = pytest.mark.timeout(400)
@@ -33,7 +33,10 @@ COLLECTION = "doctor-test"
 
 @pytest.fixture()
 def target(tmp_path: Path) -> list[str]:
-    args = ["--qdrant-path", str(tmp_path / "qdrant"), "--data-dir", str(tmp_path / "data"), "--collection", COLLECTION]
+    # qdrant-client's local mode, pinned: these tests change the collection with a QdrantClient
+    # (metadata, the sparse modifier), which only that engine reads; Qdrant Edge: test_doctor_edge.py.
+    args = ["--qdrant-path", str(tmp_path / "qdrant"), "--embedded-store", "local", "--data-dir", str(tmp_path / "data"),
+            "--collection", COLLECTION]
     assert main(["--demo", "--no-ui", "--demo-items", "30", *args], {}) == 0
     return args
 
@@ -159,8 +162,8 @@ def test_missing_payload_indexes_are_named_by_kind():
                                                      default_segment_number=0, flush_interval_sec=5),
         ),
     )
-    assert {i.field for i in missing_indexes(info)} == {"added_at", "data.imdb.id"}
-    assert PayloadIndex("added_at", PAYLOAD_INDEXES[-4].kind) in missing_indexes(info)
+    assert {i.field for i in missing_indexes(shape_of(info))} == {"added_at", "data.imdb.id"}
+    assert PayloadIndex("added_at", PAYLOAD_INDEXES[-4].kind) in missing_indexes(shape_of(info))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -37,7 +37,10 @@ ITEMS, SEED = 60, 7
 def loaded(tmp_path_factory):
     root: Path = tmp_path_factory.mktemp("contract")
     argv = ["--demo", "--no-ui", "--demo-items", str(ITEMS), "--demo-seed", str(SEED), "--collection", COLLECTION,
-            "--qdrant-path", str(root / "qdrant"), "--data-dir", str(root / "data")]
+            "--qdrant-path", str(root / "qdrant"), "--data-dir", str(root / "data"),
+            # qdrant-client's local mode, pinned: mcp-plex talks to a Qdrant server's API, and these
+            # tests replay its queries through qdrant-client (which reads only local-mode folders).
+            "--embedded-store", "local"]
     assert main(argv, {}) == 0
     client = QdrantClient(path=str(root / "qdrant"))
     yield client, DemoLibrary.generate(seed=SEED, size=ITEMS)

@@ -17,6 +17,7 @@ from embed_support import bundled_models, catalogue
 from plex_loader_tui.cli.app import run_command_line
 from plex_loader_tui.embed.stage import Embedder
 from plex_loader_tui.exit_codes import ExitCode
+from plex_loader_tui.models import PayloadUpdate, SearchFilters
 from plex_loader_tui.search import search
 from plex_loader_tui.sinks.fusion import RRF_K, rrf_fuse
 from plex_loader_tui.sinks.migrate import migrate_local_to_edge
@@ -24,7 +25,7 @@ from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
 from plex_loader_tui.sinks.qdrant_edge import RECORD_FILE, EdgeSink
 from plex_loader_tui.sinks.qdrant_errors import CollectionMismatchError, QdrantUnavailableError
 from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES
-from plex_loader_tui.sinks.store_format import StoreFormat, StoreFormatError, choose_engine, detect_format
+from plex_loader_tui.sinks.store_format import NEW_FOLDER_ENGINE, StoreFormat, StoreFormatError, choose_engine, detect_format
 
 DENSE, SPARSE = "BAAI/bge-small-en-v1.5", "Qdrant/bm25"
 REPO = Path(__file__).resolve().parents[1]
@@ -73,8 +74,69 @@ def test_a_new_collection_is_created_once_with_indexes_and_a_model_record(sink):
     assert sink.ensure_collection() is True
     assert sink.ensure_collection() is False
     assert sink.collection_exists()
-    assert set(sink.shard.info().payload_schema) == set(PAYLOAD_INDEXES)
+    assert set(sink.shard.info().payload_schema) == {i.field for i in PAYLOAD_INDEXES}
     assert (sink.folder / RECORD_FILE).read_text().count(DENSE) == 1
+
+
+def test_the_record_carries_text_version_and_payload_format_and_follows_a_newer_version(tmp_path):
+    with EdgeSink(tmp_path / "q", "media-items", 384, DENSE, SPARSE, text_version=1, payload_format="p1") as s:
+        s.ensure_collection()
+        assert s.read_record() == {"dense_model": DENSE, "sparse_model": SPARSE, "created_by": "plex-loader-tui",
+                                   "text_version": 1, "payload_format": "p1", "dense_dim": 384}
+    with EdgeSink(tmp_path / "q", "media-items", 384, DENSE, SPARSE, text_version=2, payload_format="p2") as s:
+        assert s.ensure_collection() is False
+        shape = s.shape()
+    assert shape.metadata["text_version"] == 2 and shape.metadata["payload_format"] == "p2"
+    assert shape.dense["dense"].size == 384 and shape.dense["dense"].distance == "Cosine"
+    assert shape.sparse == {"sparse": "idf"} and shape.points == 0
+    assert shape.indexes == {i.field: i.kind.value for i in PAYLOAD_INDEXES}
+
+
+def test_set_payload_replaces_the_payload_keeps_the_vectors_and_skips_a_vanished_point(sink, points):
+    sink.ensure_collection()
+    sink.upsert(points[:3])
+    def vectors(records):
+        return {str(r.id): (r.vector["dense"], r.vector["sparse"].indices, r.vector["sparse"].values) for r in records}
+
+    before = vectors(sink.retrieve([p.point_id for p in points[:3]], with_vectors=True))
+    gone = "00000000-0000-4000-8000-000000000000"
+    updates = [PayloadUpdate(p.point_id, f"k{i}", {"title": f"new {i}", "year": 1900 + i}, "c", "t")
+               for i, p in enumerate(points[:2])] + [PayloadUpdate(gone, "gone", {"title": "x"}, "c", "t")]
+    assert sink.set_payload(updates) == updates[:2]
+    after = {str(r.id): r for r in sink.retrieve([p.point_id for p in points[:3]], with_vectors=True)}
+    assert after[points[0].point_id].payload == {"title": "new 0", "year": 1900}  # replaced whole, not merged
+    assert after[points[2].point_id].payload == points[2].payload
+    assert vectors(after.values()) == before
+    assert sink.count() == 3
+
+
+def test_search_filters_apply_inside_both_candidate_queries(sink, points, embedder):
+    sink.ensure_collection()
+    sink.upsert(points)
+    query = embedder.embed_query("a storm at sea")
+    kinds = {p.payload["type"] for p in points}
+    for kind in kinds:
+        hits = sink.hybrid_query(query, 50, SearchFilters(type=kind))
+        assert hits and all(h.payload["type"] == kind for h in hits)
+        assert len(hits) == sum(p.payload["type"] == kind for p in points)
+    one = points[0].payload
+    hits = sink.hybrid_query(query, 50, SearchFilters(year=one["year"], genre=one["genres"][0]))
+    assert points[0].point_id in {h.point_id for h in hits}
+    assert all(h.payload["year"] == one["year"] and one["genres"][0] in h.payload["genres"] for h in hits)
+    assert sink.hybrid_query(query, 5, SearchFilters(actor="Nobody At All")) == []
+
+
+def test_scroll_page_walks_every_point_once(sink, points):
+    sink.ensure_collection()
+    sink.upsert(points)
+    seen, offset = [], None
+    while True:
+        page, offset = sink.scroll_page(offset, 4)
+        seen += [str(r.id) for r in page]
+        assert all(r.payload for r in page)
+        if offset is None:
+            break
+    assert sorted(seen) == sorted(p.point_id for p in points)
 
 
 def test_upsert_delete_and_hybrid_query_find_the_expected_item(sink, points, embedder):
@@ -199,7 +261,7 @@ def test_the_folder_format_is_detected_and_a_mismatch_names_the_migrate_command(
     with edge_sink(edge) as s:
         s.ensure_collection()
     assert [detect_format(p) for p in (empty, local, edge)] == [StoreFormat.EMPTY, StoreFormat.LOCAL, StoreFormat.EDGE]
-    assert [choose_engine(p, "auto") for p in (empty, local, edge)] == ["edge", "local", "edge"]
+    assert [choose_engine(p, "auto") for p in (empty, local, edge)] == [NEW_FOLDER_ENGINE, "local", "edge"]
     with pytest.raises(StoreFormatError, match=f"migrate-store --qdrant-path {local}"):
         choose_engine(local, "edge")
     with pytest.raises(StoreFormatError, match="holds a Qdrant Edge store"):
@@ -258,10 +320,13 @@ def test_the_command_line_refuses_a_mismatched_engine_then_migrates(tmp_path, po
 
 
 def test_edge_payload_index_types_follow_the_schema_table():
-    from plex_loader_tui.sinks.qdrant_edge import edge_index_schema
+    from plex_loader_tui.sinks.edge_schema import edge_index_schema
 
-    assert {name: edge_index_schema(schema) for name, schema in PAYLOAD_INDEXES.items()}["year"] == qe.PayloadSchemaType.Integer
-    assert all(isinstance(edge_index_schema(s), qe.PayloadSchemaType) for s in PAYLOAD_INDEXES.values())
+    from plex_loader_tui.sinks.qdrant_schema import IndexKind
+
+    schemas = {i.field: edge_index_schema(i) for i in PAYLOAD_INDEXES}
+    assert schemas["year"] == qe.PayloadSchemaType.Integer and schemas["genres"] == qe.PayloadSchemaType.Keyword
+    assert all(isinstance(schemas[i.field], qe.TextIndexParams) for i in PAYLOAD_INDEXES if i.kind is IndexKind.TEXT)
 
 
 def test_a_read_only_file_system_under_edge_is_a_storage_error():

@@ -11,29 +11,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from qdrant_client import QdrantClient
-
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.load import LoadSession
 from plex_loader_tui.state import state_db_path
 from plex_loader_tui.summary import build_summary
+from store_support import EmbeddedStore
 from test_load import make_config
 
 
 def read_points(path: Path) -> dict[str, tuple[dict, list[float]]]:
-    client = QdrantClient(path=str(path))
-    try:
-        points, offset = [], None
-        while True:
-            batch, offset = client.scroll("media-items", limit=256, offset=offset, with_payload=True,
-                                          with_vectors=["dense"])
-            points.extend(batch)
-            if offset is None:
-                break
-        return {p.payload["rating_key"]: (dict(p.payload), list(p.vector["dense"])) for p in points}
-    finally:
-        client.close()
+    """rating key -> (payload, dense vector) of every point, whichever engine wrote the folder."""
+    with EmbeddedStore(path) as store:
+        return {payload["rating_key"]: (payload, store.vectors(pid)[0]) for pid, payload in store.payloads().items()}
 
 
 async def test_a_touched_updated_at_writes_the_payload_and_computes_no_embedding(tmp_path: Path) -> None:

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qdrant_client import models as qm
-
-from ..sinks.qdrant_schema import (
-    DENSE_VECTOR,
-    PAYLOAD_INDEXES,
-    SPARSE_VECTOR,
-    describe_vectors,
-    missing_indexes,
-    recorded,
-)
+from ..sinks.qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, missing_indexes
+from ..sinks.shape import COSINE, IDF, CollectionShape
 from .findings import Finding, FindingKind, examples
 
 
@@ -22,8 +14,8 @@ class Expected:
     """What this version and the configuration expect of the collection.
 
     ``dense_dim`` is ``None`` when the configured dense model is unknown to
-    fastembed (its size cannot be told without loading it). ``indexed``: a
-    Qdrant server (embedded Qdrant keeps no payload indexes).
+    fastembed (its size cannot be told without loading it). ``indexed``: the
+    store keeps payload indexes (a server and Qdrant Edge; not qdrant-client's local mode).
     """
 
     dense_model: str
@@ -34,32 +26,28 @@ class Expected:
     indexed: bool
 
 
-def check_collection(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
-    """Every way ``info`` falls short of ``expected``, one finding per line."""
-    return [*_vectors(info, expected), *_record(info, expected), *_indexes(info, expected)]
+def check_collection(shape: CollectionShape, expected: Expected) -> list[Finding]:
+    """Every way ``shape`` falls short of ``expected``, one finding per line."""
+    return [*_vectors(shape, expected), *_record(shape, expected), *_indexes(shape, expected)]
 
 
-def _vectors(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
-    params = info.config.params
-    vectors = params.vectors if isinstance(params.vectors, dict) else {}
-    sparse = params.sparse_vectors or {}
+def _vectors(shape: CollectionShape, expected: Expected) -> list[Finding]:
     found: list[Finding] = []
     want = f"{expected.dense_dim} dims Cosine" if expected.dense_dim else "Cosine"
-    dense = vectors.get(DENSE_VECTOR)
-    if dense is None or dense.distance != qm.Distance.COSINE or (
+    dense = shape.dense.get(DENSE_VECTOR)
+    if dense is None or dense.distance != COSINE or (
         expected.dense_dim is not None and dense.size != expected.dense_dim
     ):
         found.append(Finding(FindingKind.VECTORS, (
-            f"vectors: the collection has [{describe_vectors(info)}], the dense model {expected.dense_model} needs "
+            f"vectors: the collection has [{shape.describe_vectors()}], the dense model {expected.dense_model} needs "
             f"{DENSE_VECTOR!r}: {want}: load into another --collection, or delete this one and load again"
         )))
-    sp = sparse.get(SPARSE_VECTOR)
-    if sp is None:
+    if SPARSE_VECTOR not in shape.sparse:
         found.append(Finding(FindingKind.VECTORS, (
-            f"vectors: no sparse vector {SPARSE_VECTOR!r} (has [{describe_vectors(info)}]): hybrid search needs it; "
+            f"vectors: no sparse vector {SPARSE_VECTOR!r} (has [{shape.describe_vectors()}]): hybrid search needs it; "
             "load into another --collection, or delete this one and load again"
         )))
-    elif sp.modifier != qm.Modifier.IDF:
+    elif shape.sparse[SPARSE_VECTOR] != IDF:
         found.append(Finding(FindingKind.SPARSE_IDF, (
             f"sparse vector {SPARSE_VECTOR!r} has no IDF modifier (mcp-plex's own loader makes it so): BM25 then "
             "scores a common word like a rare one; --repair sets it (Qdrant re-weighs in place, nothing is reloaded)"
@@ -67,8 +55,8 @@ def _vectors(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
     return found
 
 
-def _record(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
-    meta = recorded(info)
+def _record(shape: CollectionShape, expected: Expected) -> list[Finding]:
+    meta = shape.metadata
     if "dense_model" not in meta and "sparse_model" not in meta:
         return [Finding(FindingKind.NO_RECORD, (
             "the collection records no models (made by another loader or an older version): --repair records "
@@ -94,10 +82,10 @@ def _record(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
     return found
 
 
-def _indexes(info: qm.CollectionInfo, expected: Expected) -> list[Finding]:
+def _indexes(shape: CollectionShape, expected: Expected) -> list[Finding]:
     if not expected.indexed:
         return []
-    missing = missing_indexes(info)
+    missing = missing_indexes(shape)
     if not missing:
         return []
     names = [f"{i.field} ({i.kind.value})" for i in missing]

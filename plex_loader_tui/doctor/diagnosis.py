@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +42,15 @@ def expected_of(config: RunConfig) -> Expected:
     return Expected(
         dense_model=config.dense_model, sparse_model=config.sparse_model,
         dense_dim=known_dense_dim(config.dense_model), text_version=TEXT_VERSION,
-        payload_format=PAYLOAD_FORMAT, indexed=bool(config.qdrant_url),
+        payload_format=PAYLOAD_FORMAT, indexed=True,  # the sink says whether it keeps indexes
     )
 
 
 def open_target(config: RunConfig, expected: Expected):  # type: ignore[no-untyped-def]
     """A connected sink on ``config``'s collection; a :class:`FatalError` when it cannot connect.
+
+    Either engine's sink (qdrant-client's or Qdrant Edge's): ``doctor`` uses
+    only what both offer (``shape``, ``scroll_page``, ``count``, ``delete``, the repairs).
 
     An embedded folder that does not exist is "cannot connect", not a new empty store.
     """
@@ -73,11 +77,13 @@ def diagnose(config: RunConfig, page_size: int = PAGE_SIZE) -> Diagnosis:
                 f"collection {config.collection!r} does not exist in {sink.location}: run a load to create it"
             )))
             return diagnosis
-        info = sink.info()
-        diagnosis.points = info.points_count
-        diagnosis.findings.extend(check_collection(info, expected))
+        shape = sink.shape()
+        diagnosis.points = shape.points
+        expected = dataclasses.replace(expected, indexed=sink.keeps_indexes)
+        diagnosis.findings.extend(check_collection(shape, expected))
         if not expected.indexed:
-            diagnosis.notes.append("embedded Qdrant keeps no payload indexes (a Qdrant server gets them at creation)")
+            diagnosis.notes.append("qdrant-client's local mode keeps no payload indexes (a Qdrant server and "
+                                   "Qdrant Edge get them at creation)")
         state_path = state_path_of(config)
         if not state_path.is_file():
             diagnosis.notes.append(f"no load state at {state_path} (loaded with another --data-dir?): drift not checked")

@@ -25,7 +25,7 @@ PAGE_SIZE = 256
 
 
 class PagedCollection(Protocol):
-    """What drift needs of a sink: pages of points (``QdrantSink.scroll_page``)."""
+    """What drift needs of a sink: pages of points (either sink's ``scroll_page``)."""
 
     def scroll_page(self, offset: Any, limit: int) -> tuple[list[Any], Any]: ...
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..enrich import Enricher
     from ..ports import ServerInfo, Sink
     from ..sinks.qdrant import QdrantSink
+    from ..sinks.qdrant_edge import EdgeSink
     from ..sources.plex import PlexSettings, PlexSource
     from ..state.store import StateStore
 
@@ -111,23 +112,27 @@ def make_sink(config: RunConfig, models: Models) -> Sink:
     Qdrant Edge, or qdrant-client local mode for a folder it wrote.
     """
     dense, sparse = models.describe().names
-    path = config.effective_qdrant_path
-    if path is not None and embedded_engine(config) == "edge":
-        from ..sinks.qdrant_edge import EdgeSink
-
-        return EdgeSink(path, config.collection, models.dense_dim, dense, sparse)
     return make_target_sink(config, models.dense_dim, dense, sparse)
 
 
-def make_target_sink(config: RunConfig, dense_dim: int, dense_model: str, sparse_model: str) -> QdrantSink:
-    """A Qdrant sink for the configured target without loading the models (``doctor``, ``status``).
+def make_target_sink(config: RunConfig, dense_dim: int, dense_model: str,
+                     sparse_model: str) -> QdrantSink | EdgeSink:
+    """The sink of the configured target, built without loading the models (``doctor``, ``status`` too).
 
-    It records the text version and payload format this version writes.
+    A Qdrant URL gets qdrant-client's sink; an embedded folder gets the engine
+    ``--embedded-store`` and the folder's format choose (``sinks/store_format.py``).
+    Either records the text version and payload format this version writes.
     """
     from ..embed.payload import PAYLOAD_FORMAT
     from ..embed.text import TEXT_VERSION
     from ..sinks.qdrant import QdrantSettings, QdrantSink
 
+    path = config.effective_qdrant_path
+    if not config.qdrant_url and path is not None and embedded_engine(config) == "edge":
+        from ..sinks.qdrant_edge import EdgeSink
+
+        return EdgeSink(path, config.collection, dense_dim, dense_model, sparse_model,
+                        text_version=TEXT_VERSION, payload_format=PAYLOAD_FORMAT)
     return QdrantSink(
         QdrantSettings(
             path=config.effective_qdrant_path,

@@ -65,7 +65,9 @@ from .qdrant_schema import (
     missing_indexes,
     record_metadata,
     recorded,
+    shape_of,
 )
+from .shape import CollectionShape
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +134,7 @@ class QdrantSink:
         self.spec = CollectionSpec(settings.collection, dense_dim, dense_model, sparse_model,
                                    text_version=text_version, payload_format=payload_format)
         self._client: QdrantClient | None = None
+        self.keeps_indexes = not settings.is_local  # local mode has no payload indexes (doctor checks them)
         # Local mode is not thread-safe (see module docstring); server mode needs no lock.
         self._lock: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if settings.is_local else contextlib.nullcontext()
@@ -341,16 +344,16 @@ class QdrantSink:
                 record_metadata(self.client, self.spec)
             logger.info("Collection %r: recorded %s", self.collection, wanted)
         if not self.settings.is_local:
-            missing = missing_indexes(info)
+            missing = missing_indexes(shape_of(info))
             if missing:
                 with self._call():
                     create_payload_indexes(self.client, self.collection, missing)
                 logger.info("Collection %r: created %d payload indexes", self.collection, len(missing))
 
-    def info(self) -> qm.CollectionInfo:
-        """The collection's configuration, counts and payload indexes."""
+    def shape(self) -> CollectionShape:
+        """The collection's vectors, model record, payload indexes and size (what ``doctor`` checks)."""
         with self._call():
-            return self.client.get_collection(self.collection)
+            return shape_of(self.client.get_collection(self.collection))
 
     def scroll_page(self, offset: Any, limit: int) -> tuple[list[qm.Record], Any]:
         """One page of points (payload, no vectors) from ``offset``; the next offset or ``None``."""
@@ -431,11 +434,6 @@ class QdrantSink:
             return self.client.retrieve(
                 self.collection, ids=list(point_ids), with_payload=True, with_vectors=with_vectors
             )
-
-    def query_points(self, **kwargs: Any) -> qm.QueryResponse:
-        """``client.query_points`` on this collection, serialised like every other call."""
-        with self._call():
-            return self.client.query_points(self.collection, **kwargs)
 
     def collection_exists(self) -> bool:
         """True when the collection is there (a search before any load finds nothing)."""

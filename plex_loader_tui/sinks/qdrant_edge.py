@@ -27,8 +27,14 @@ library and opening a collection takes milliseconds
 * **Lock**: the shard's WAL is locked by the one process that opened it. A
   second opener (another load or search on the same collection) gets one line
   saying so. Edge is thread-safe: upsert workers and queries share the shard.
-* **The model record**: Edge has no collection metadata, so the models that
-  filled a collection are kept beside its shard in ``plex-loader.json``.
+* **The model record**: Edge has no collection metadata, so what filled a
+  collection (models, text version, payload format: the record a server
+  collection keeps in its metadata) is kept beside its shard in
+  ``plex-loader.json``.
+* **Filters and payload-only updates**: ``search --type/--year/--genre/--actor``
+  filter inside both candidate queries (:func:`.edge_schema.edge_filter`), and
+  :meth:`EdgeSink.set_payload` overwrites a stored point's payload, vectors
+  untouched, as qdrant-client's sink does.
 """
 
 from __future__ import annotations
@@ -41,11 +47,13 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import qdrant_edge as qe
 
-from ..models import EmbeddedPoint, QueryVectors, ScoredPoint
+from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
+from .edge_schema import CONFIG_FILE, edge_config, edge_filter, edge_index_schema, index_kinds, shard_shape
 from .fusion import prefetch_depth, rrf_fuse
 from .qdrant_errors import (
     TRANSIENT_ERRORS,
@@ -55,7 +63,8 @@ from .qdrant_errors import (
     free_space,
     storage_failure,
 )
-from .qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, CollectionSpec
+from .qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, CollectionSpec, PayloadIndex
+from .shape import CollectionShape
 from .store_format import EDGE_FOLDER, StoreFormat, StoreFormatError, detect_format
 
 logger = logging.getLogger(__name__)
@@ -76,30 +85,8 @@ _SHARD = "shard"
 # What Edge's exception says when another opener holds the shard's WAL lock.
 _LOCKED_TEXTS = ("wouldblock", "resource temporarily unavailable", "os error 11")
 _INCOMPATIBLE_TEXT = "config is incompatible"
-
-
-def edge_config(dense_dim: int) -> qe.EdgeConfig:
-    """The shard a load writes: named dense (cosine) + sparse (IDF) vectors, payload on disk."""
-    return qe.EdgeConfig(
-        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dense_dim, distance=qe.Distance.Cosine)},
-        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        payload_memory=qe.Memory.Cold,
-    )
-
-
-def edge_index_schema(schema: object) -> qe.PayloadSchemaType:
-    """Edge's schema type for one of :data:`.qdrant_schema.PAYLOAD_INDEXES`' values.
-
-    A value is a qdrant-client ``PayloadSchemaType`` or index params object;
-    both name their type (``"keyword"``, ``"integer"``…). Parameters beyond
-    the type (e.g. ``is_tenant``) are server tuning and are not carried over.
-    """
-    kind = getattr(schema, "type", schema)
-    name = str(getattr(kind, "value", kind))
-    try:
-        return getattr(qe.PayloadSchemaType, name.capitalize())
-    except AttributeError:
-        raise ValueError(f"Qdrant Edge has no payload index type {name!r}") from None
+# What Edge's exception says when a payload update names a point it does not hold.
+_NO_POINT_TEXT = "no point with id"
 
 
 def collection_folder(path: Path, collection: str) -> Path:
@@ -115,11 +102,15 @@ class EdgeSink:
     """
 
     transient_errors = TRANSIENT_ERRORS
+    #: Edge keeps payload indexes (``doctor`` checks them).
+    keeps_indexes = True
 
-    def __init__(self, path: Path, collection: str, dense_dim: int, dense_model: str, sparse_model: str) -> None:
+    def __init__(self, path: Path, collection: str, dense_dim: int, dense_model: str, sparse_model: str, *,
+                 text_version: int | None = None, payload_format: str | None = None) -> None:
         self.path = Path(path)
         self.collection = collection
-        self.spec = CollectionSpec(collection, dense_dim, dense_model, sparse_model)
+        self.spec = CollectionSpec(collection, dense_dim, dense_model, sparse_model,
+                                   text_version=text_version, payload_format=payload_format)
         self.folder = collection_folder(self.path, collection)
         self._shard: qe.EdgeShard | None = None
         self._open_lock = threading.Lock()  # guards opening/closing and the flush counter: Edge is thread-safe
@@ -156,10 +147,11 @@ class EdgeSink:
         if found in (StoreFormat.LOCAL, StoreFormat.MIXED):
             raise StoreFormatError(f"{self.path} is not a Qdrant Edge folder ({found.value}): see --embedded-store")
         if self.collection_exists():
+            # A dense size of 0 (doctor, with a model fastembed does not know) takes the shard's own.
+            config = edge_config(self.spec.dense_dim) if self.spec.dense_dim else None
             with self._open_lock, self._calling():
-                self._shard = qe.EdgeShard.load(str(self.shard_path), edge_config(self.spec.dense_dim))
+                self._shard = qe.EdgeShard.load(str(self.shard_path), config)
             self._check_record()
-            self._ensure_indexes()
         logger.info("Using Qdrant Edge at %s (collection %r)", self.path, self.collection)
 
     def ensure_collection(self) -> bool:
@@ -169,6 +161,10 @@ class EdgeSink:
         vectors or recorded models differ from what this load needs.
         """
         if self._shard is not None:
+            self._ensure_indexes()  # here, not in connect: opening to read (doctor, search) writes nothing
+            record = self.read_record()
+            if record is not None and any(record.get(k) != v for k, v in self.spec.metadata().items()):
+                self.write_record(self.spec.metadata())  # an older version's record: what fills it now
             return False
         self._check_headroom()
         with self._open_lock, self._calling():
@@ -188,15 +184,21 @@ class EdgeSink:
         except OSError as exc:
             raise self._classify(exc) from exc
 
-    def _check_record(self) -> None:
+    def read_record(self) -> dict[str, object] | None:
+        """The record beside the shard (``None`` when there is none)."""
         try:
-            record = json.loads((self.folder / RECORD_FILE).read_text(encoding="utf-8"))
+            return dict(json.loads((self.folder / RECORD_FILE).read_text(encoding="utf-8")))
         except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise CollectionMismatchError(f"Cannot read the model record {self.folder / RECORD_FILE}: {exc}") from exc
+
+    def _check_record(self) -> None:
+        record = self.read_record()
+        if record is None:
             logger.warning("Collection %r has no model record (%s); its vector shapes fit, so it is used as is",
                            self.collection, self.folder / RECORD_FILE)
             return
-        except (OSError, ValueError) as exc:
-            raise CollectionMismatchError(f"Cannot read the model record {self.folder / RECORD_FILE}: {exc}") from exc
         problems = [
             f"it was loaded with {key.replace('_', ' ')} {record[key]!r}, this run uses {ours!r}"
             for key, ours in (("dense_model", self.spec.dense_model), ("sparse_model", self.spec.sparse_model))
@@ -213,10 +215,31 @@ class EdgeSink:
     def _ensure_indexes(self) -> None:
         """Create the payload indexes of :mod:`.qdrant_schema` that the shard lacks (older shards too)."""
         with self._calling():
-            have = set(self.shard.info().payload_schema)
-            for field_name, schema in PAYLOAD_INDEXES.items():
-                if field_name not in have:
-                    self.shard.update(qe.UpdateOperation.create_field_index(field_name, edge_index_schema(schema)))
+            have = index_kinds(self.shard.info())
+        self.create_indexes([i for i in PAYLOAD_INDEXES if have.get(i.field) != i.kind.value])
+
+    def create_indexes(self, indexes: Sequence[PayloadIndex]) -> None:
+        """Create the given payload indexes (an existing index of a field is replaced)."""
+        with self._calling():
+            for index in indexes:
+                self.shard.update(qe.UpdateOperation.create_field_index(index.field, edge_index_schema(index)))
+
+    def record_models(self) -> None:
+        """Write this sink's models, text version and payload format into the record (``doctor --repair``)."""
+        self.write_record(self.spec.metadata())
+
+    def set_sparse_idf(self) -> None:
+        """Edge cannot change a shard's sparse modifier; a shard this sink made always has IDF."""
+        raise CollectionMismatchError(
+            f"the sparse vector of {self.collection!r} in Qdrant Edge at {self.path} has no IDF modifier and Edge "
+            "cannot add one in place: delete the collection and load again"
+        )
+
+    def shape(self) -> CollectionShape:
+        """The shard's vectors, record, payload indexes and size (what ``doctor`` checks)."""
+        record = {k: v for k, v in (self.read_record() or {}).items() if k != "dense_dim"}
+        with self._calling():
+            return shard_shape(self.shard_path, self.shard.info(), self.count(), record)
 
     def close(self) -> None:
         """Flush the segments to disk and release the shard's lock. Safe to call twice."""
@@ -317,6 +340,29 @@ class EdgeSink:
             with self._calling():
                 self.shard.flush()
 
+    def set_payload(self, updates: list[PayloadUpdate]) -> list[PayloadUpdate]:
+        """Replace the payloads of stored points (vectors untouched); return the ones Edge confirmed.
+
+        A point that is gone from the shard (deleted behind the load's back) is
+        left out of the answer, so the load records it as unconfirmed.
+        """
+        if not updates:
+            return []
+        self._check_headroom()
+        confirmed = []
+        for update in updates:
+            try:
+                with self._calling():
+                    self.shard.update(qe.UpdateOperation.overwrite_payload([update.point_id], update.payload))
+            except Exception as exc:
+                if isinstance(exc, FatalError) or _NO_POINT_TEXT not in str(exc).lower():
+                    raise
+                logger.warning("Qdrant Edge holds no point %s (%s) to update", update.point_id, update.title)
+                continue
+            confirmed.append(update)
+        self._flush_now_and_then(len(confirmed))
+        return confirmed
+
     def upsert_records(self, records: Sequence[qe.Point]) -> None:
         """Write points already in Edge's shape (the migration from local mode)."""
         self._check_headroom()
@@ -340,17 +386,27 @@ class EdgeSink:
         with self._calling():
             return self.shard.retrieve(list(point_ids), True, with_vectors)
 
+    def scroll_page(self, offset: Any, limit: int) -> tuple[list[qe.Record], Any]:
+        """One page of points (payload, no vectors) from ``offset``; the next offset or ``None``."""
+        with self._calling():
+            return self.shard.scroll(qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False))
+
     def collection_exists(self) -> bool:
         """True when the collection's shard is there (a search before any load finds nothing)."""
-        return self._shard is not None or (self.shard_path / "edge_config.json").is_file()
+        return self._shard is not None or (self.shard_path / CONFIG_FILE).is_file()
 
-    def hybrid_query(self, vectors: QueryVectors, limit: int) -> list[ScoredPoint]:
-        """Dense + sparse candidates from one batch, fused here with RRF (:mod:`.fusion`), best first."""
+    def hybrid_query(self, vectors: QueryVectors, limit: int, filters: SearchFilters | None = None) -> list[ScoredPoint]:
+        """Dense + sparse candidates from one batch, fused here with RRF (:mod:`.fusion`), best first.
+
+        ``filters`` apply inside both candidate queries, so the fusion ranks only matching points.
+        """
         depth = prefetch_depth(limit)
+        where = edge_filter(filters)
         sparse = qe.SparseVector([int(i) for i in vectors.sparse.indices], [float(v) for v in vectors.sparse.values])
+        dense = qe.Query.Nearest([float(v) for v in vectors.dense], using=DENSE_VECTOR)
         batch = qe.QueryBatchRequest([
-            qe.QueryRequest(limit=depth, query=qe.Query.Nearest([float(v) for v in vectors.dense], using=DENSE_VECTOR)),
-            qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse, using=SPARSE_VECTOR)),
+            qe.QueryRequest(limit=depth, query=dense, filter=where),
+            qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse, using=SPARSE_VECTOR), filter=where),
         ])
         with self._calling():
             dense_hits, sparse_hits = self.shard.query_batch(batch)

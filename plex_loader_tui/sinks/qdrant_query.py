@@ -18,9 +18,8 @@ def search_filter(filters: SearchFilters | None) -> qm.Filter | None:
     """``filters`` as a Qdrant filter on indexed keys (``None`` when there is nothing to filter)."""
     if not filters:
         return None
-    pairs = (("type", filters.type), ("year", filters.year), ("genres", filters.genre), ("actors", filters.actor))
     return qm.Filter(must=[
-        qm.FieldCondition(key=key, match=qm.MatchValue(value=value)) for key, value in pairs if value is not None
+        qm.FieldCondition(key=key, match=qm.MatchValue(value=value)) for key, value in filters.conditions()
     ])
 
 

@@ -2,7 +2,7 @@
 
 :class:`CollectionSpec` says what a load needs; :func:`create_collection`
 makes it, :func:`collection_problems` says why an existing one does not fit
-a load, and :func:`inspect_collection` lists everything ``doctor`` checks.
+a load, and :func:`shape_of` describes it for ``doctor`` (:mod:`.shape`, as every sink does).
 
 The payload indexes are declared once, here (:data:`PAYLOAD_INDEXES`), in
 terms no client owns (:class:`IndexKind`), so every sink (qdrant-client's
@@ -21,6 +21,8 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import UnexpectedResponse
+
+from .shape import CollectionShape, DenseShape
 
 logger = logging.getLogger(__name__)
 
@@ -157,13 +159,21 @@ def _vectors(info: qm.CollectionInfo) -> tuple[dict[str, Any], dict[str, Any]]:
     return vectors, dict(params.sparse_vectors or {})
 
 
+def shape_of(info: qm.CollectionInfo) -> CollectionShape:
+    """``info`` as the client-free :class:`~.shape.CollectionShape` ``doctor`` checks."""
+    vectors, sparse = _vectors(info)
+    return CollectionShape(
+        points=info.points_count or 0,
+        dense={name: DenseShape(v.size, v.distance.value) for name, v in vectors.items() if v},
+        sparse={name: getattr(p.modifier, "value", p.modifier) or None for name, p in sparse.items()},
+        metadata=recorded(info),
+        indexes={name: str(getattr(getattr(have, "data_type", None), "value", "")) for name, have in (info.payload_schema or {}).items()},
+    )
+
+
 def describe_vectors(info: qm.CollectionInfo) -> str:
     """``dense: 384 dims Cosine, sparse: sparse (modifier idf)``."""
-    vectors, sparse = _vectors(info)
-    return ", ".join(
-        [f"{name or '(unnamed)'}: {v.size} dims {v.distance.value}" for name, v in vectors.items() if v]
-        + [f"{name}: sparse (modifier {getattr(p.modifier, 'value', p.modifier) or 'none'})" for name, p in sparse.items()]
-    ) or "no vectors"
+    return shape_of(info).describe_vectors()
 
 
 def collection_problems(info: qm.CollectionInfo, spec: CollectionSpec) -> CollectionFit:
@@ -188,13 +198,6 @@ def collection_problems(info: qm.CollectionInfo, spec: CollectionSpec) -> Collec
     return CollectionFit(tuple(problems), describe_vectors(info), bool(meta))
 
 
-def missing_indexes(info: qm.CollectionInfo) -> tuple[PayloadIndex, ...]:
+def missing_indexes(shape: CollectionShape) -> tuple[PayloadIndex, ...]:
     """The declared indexes the collection lacks or has of another kind."""
-    schema = info.payload_schema or {}
-    missing = []
-    for index in PAYLOAD_INDEXES:
-        have = schema.get(index.field)
-        kind = getattr(getattr(have, "data_type", None), "value", None)
-        if kind != index.kind.value:
-            missing.append(index)
-    return tuple(missing)
+    return tuple(index for index in PAYLOAD_INDEXES if shape.indexes.get(index.field) != index.kind.value)
