@@ -230,7 +230,14 @@ class AttachedSession:
             await self._refresh_failures(status)
 
     def _take(self, status: ServiceStatus) -> None:
-        """Keep ``status`` as the latest (an answer to a control, or an event)."""
+        """Keep ``status`` as the latest (an answer to a control, or an event).
+
+        A control's answer can overtake events the stream had already brought
+        (they wait in the socket while the control's call blocks): such an older
+        event must not undo what the answer showed (a pause would seem undone).
+        """
+        if self.status is not None and status.now < self.status.now:
+            return
         snapshot = status.snapshot
         if snapshot is not None and self._failures_key is not None:
             # The error log lists the service's dead letters (GET /failures), not the sync's own list.
