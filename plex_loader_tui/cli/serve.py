@@ -18,7 +18,7 @@ import time
 from ..config import RunConfig
 from ..exit_codes import ExitCode
 from ..service.api import make_app
-from ..service.listen import listen_plan
+from ..service.listen import ListenPlan, listen_plan
 from ..service.server import start_api
 from ..service.sync import SyncService
 from ..service.token import load_control_token
@@ -36,9 +36,8 @@ def run_serve(config: RunConfig) -> int:
     return asyncio.run(_serve(config, plan))
 
 
-async def _serve(config: RunConfig, plan) -> int:  # type: ignore[no-untyped-def]
+async def _serve(config: RunConfig, plan: ListenPlan) -> int:
     token = load_control_token(config.config_dir)
-    log.info("control token from %s%s", token.source, " (created)" if token.created else "")
     service = SyncService(config)
     received: list[signal.Signals] = []
 
