@@ -160,9 +160,9 @@ class LoadSession(PipelineControls):
         except Exception:  # noqa: BLE001 - a count for display only
             return 0
 
-    def failed_records(self) -> list[FailedRecord]:
-        """The dead letters waiting for a retry, most recent first (empty while closed)."""
-        return self._store.failed_items() if self._store is not None else []
+    def failed_records(self, limit: int, offset: int = 0) -> list[FailedRecord]:
+        """One page of the dead letters waiting for a retry, most recent first (empty while closed)."""
+        return self._store.failed_items(limit=limit, offset=offset) if self._store is not None else []
 
     def rate_limited_by_service(self) -> dict[str, int]:
         """Answers that said "slow down", per enrichment service, since :meth:`open`."""

@@ -14,7 +14,7 @@ service state). Never a title or a key. The README's metric table lists them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -35,6 +35,15 @@ def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFami
 def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> CounterMetricFamily:
     # prometheus_client adds the ``_total`` suffix of a counter sample itself.
     return CounterMetricFamily(f"{PREFIX}_{name}", doc, labels=list(labels))
+
+
+def _single(
+    family: Callable[[str, str], GaugeMetricFamily | CounterMetricFamily], name: str, doc: str, value: float
+) -> GaugeMetricFamily | CounterMetricFamily:
+    """A gauge or counter without labels, holding ``value``."""
+    metric = family(name, doc)
+    metric.add_metric([], value)
+    return metric
 
 
 def _per_label(name: str, doc: str, label: str, counts: Mapping[str, int]) -> CounterMetricFamily:
@@ -64,41 +73,29 @@ class ServiceCollector(Collector):
         for value in ServiceState:
             state.add_metric([value.value], 1.0 if status.state is value else 0.0)
         yield state
-        uptime = _gauge("uptime_seconds", "seconds since the service started")
-        uptime.add_metric([], status.uptime)
-        yield uptime
-        waiting = _gauge("dead_letters_waiting", "failed items waiting for retry-failed")
-        waiting.add_metric([], status.failed_waiting)
-        yield waiting
         watch = status.watch
-        connected = _gauge("watch_connected", "1 while Plex's notification stream is connected")
-        connected.add_metric([], 1.0 if watch.connected else 0.0)
-        yield connected
-        pending = _gauge("pending_changes", "changed rating keys waiting for the next targeted sync")
-        pending.add_metric([], watch.pending_changes)
-        yield pending
-        received = _counter("notification_events_received", "library timeline entries received from Plex")
-        received.add_metric([], watch.events_received)
-        yield received
-        dropped = _counter("notification_events_dropped",
-                           "notification entries ignored (not a library item, unknown state, over the cap)")
-        dropped.add_metric([], watch.events_dropped)
-        yield dropped
-        reconnects = _counter("watch_reconnects", "times the notification stream was connected again")
-        reconnects.add_metric([], watch.reconnects)
-        yield reconnects
+        yield _single(_gauge, "uptime_seconds", "seconds since the service started", status.uptime)
+        yield _single(_gauge, "dead_letters_waiting", "failed items waiting for retry-failed", status.failed_waiting)
+        yield _single(_gauge, "watch_connected", "1 while Plex's notification stream is connected",
+                      1.0 if watch.connected else 0.0)
+        yield _single(_gauge, "pending_changes", "changed rating keys waiting for the next targeted sync",
+                      watch.pending_changes)
+        yield _single(_counter, "notification_events_received", "library timeline entries received from Plex",
+                      watch.events_received)
+        yield _single(_counter, "notification_events_dropped",
+                      "notification entries ignored (not a library item, unknown state, over the cap)",
+                      watch.events_dropped)
+        yield _single(_counter, "watch_reconnects", "times the notification stream was connected again",
+                      watch.reconnects)
         success = status.last_success
         if success is not None:
-            at = _gauge("last_successful_sync_timestamp_seconds", "when the last successful sync finished (epoch)")
-            at.add_metric([], success.finished_at)
-            yield at
-            took = _gauge("last_successful_sync_duration_seconds", "how long the last successful sync took")
-            took.add_metric([], success.duration)
-            yield took
+            yield _single(_gauge, "last_successful_sync_timestamp_seconds",
+                          "when the last successful sync finished (epoch)", success.finished_at)
+            yield _single(_gauge, "last_successful_sync_duration_seconds", "how long the last successful sync took",
+                          success.duration)
         if status.next_sync_at is not None:
-            nxt = _gauge("next_sync_timestamp_seconds", "when the next periodic reconcile is due (epoch)")
-            nxt.add_metric([], status.next_sync_at)
-            yield nxt
+            yield _single(_gauge, "next_sync_timestamp_seconds", "when the next periodic reconcile is due (epoch)",
+                          status.next_sync_at)
 
     # -- per stage: the engine's snapshot, else the stage settings ---------------
 
@@ -138,9 +135,7 @@ class ServiceCollector(Collector):
         yield _per_label("rate_limited", "answers that asked us to slow down (429), per service", "service",
                          totals.rate_limited)
         yield _per_label("syncs", "syncs run, by why they ran", "kind", totals.syncs)
-        deleted = _counter("deletions", "points deleted because their item left Plex")
-        deleted.add_metric([], totals.deleted)
-        yield deleted
+        yield _single(_counter, "deletions", "points deleted because their item left Plex", totals.deleted)
 
 
 def service_registry(controls: ServiceControls) -> CollectorRegistry:

@@ -242,10 +242,10 @@ class SyncService:
         return {name: self.config.stage(name) for name in STAGE_NAMES}
 
     def failures(self, limit: int = 50, offset: int = 0) -> FailurePage:
-        records = self.session.failed_records()
-        page = records[offset : offset + limit]
+        # One page read from the state: a TMDb outage can leave every item a dead letter.
+        page = self.session.failed_records(limit, offset)
         items = [Failure(r.key, r.stage, r.title, r.error, r.attempts, r.failed_at) for r in page]
-        return FailurePage(total=len(records), items=items)
+        return FailurePage(total=self.session.failed_waiting(), items=items)
 
     async def search(self, query: str, limit: int = 10) -> Sequence[SearchHit]:
         return await self.session.search(query, limit)

@@ -204,8 +204,10 @@ class StateStore:
             row = conn.execute(sql, (key,)).fetchone()
         return ItemState(*row) if row else None
 
-    def failed_items(self, section_key: str | None = None) -> list[FailedRecord]:
-        """Return the dead letters (optionally of one section), most recent first."""
+    def failed_items(
+        self, section_key: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[FailedRecord]:
+        """Return the dead letters (optionally of one section, one page of them), most recent first."""
         sql = (
             "SELECT key, point_id, section_key, title, COALESCE(error_stage, ''), "
             "COALESCE(last_error, ''), attempts, updated FROM items WHERE status = 'failed'"
@@ -215,6 +217,9 @@ class StateStore:
             sql += " AND section_key = ?"
             params = (section_key,)
         sql += " ORDER BY updated DESC, key"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = (*params, limit, offset)  # type: ignore[assignment]
         with self._read() as conn:
             return [FailedRecord(*row) for row in conn.execute(sql, params)]
 
