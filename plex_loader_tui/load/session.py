@@ -339,7 +339,8 @@ class LoadSession(PipelineControls):
 
         assert self._source and self._enricher and self._embedder and self._sink and self._ledger
         work = self._work = LoadStages(
-            self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports
+            self._source, self._enricher, self._embedder, self._sink, self._ledger, self._reports,
+            cancelled=lambda: self._cancelled,
         )
         self._pipeline = Pipeline(
             build_stages(self.config, work, self._enricher.stage_status),

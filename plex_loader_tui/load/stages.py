@@ -67,6 +67,7 @@ class LoadStages:
         sink: Sink,
         ledger: LoadLedger,
         reports: Mapping[str, StageReport],
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source = source
         self.enricher = enricher
@@ -74,6 +75,8 @@ class LoadStages:
         self.sink = sink
         self.ledger = ledger
         self.reports = reports
+        #: True once the run is cancelled: its counts are final, so nothing more is recorded loaded.
+        self.cancelled = cancelled
         self._content = _ContentTally()
 
     @property
@@ -150,6 +153,11 @@ class LoadStages:
             confirmed.update(p.item_key for p in self.sink.upsert(vectors))
         if payloads:
             confirmed.update(u.item_key for u in self.sink.set_payload(payloads))
+        if self.cancelled():
+            # The run was cancelled while this thread wrote (a thread cannot be interrupted): the
+            # engine already counted these items released. They stay pending, so the state never
+            # says more was loaded than the run reported; the next run loads them under the same ids.
+            return StageOutput([])
         loaded = [item for item in batch if item.key in confirmed]
         unconfirmed = [item for item in batch if item.key not in confirmed]
         failures = self.ledger.mark_loaded(loaded, unconfirmed=unconfirmed)
