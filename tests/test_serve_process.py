@@ -80,14 +80,16 @@ def _loading(status: dict) -> bool:
 
 
 @contextmanager
-def _serving_mid_startup(server: DemoServer, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _serving_mid_startup(server: DemoServer, data_dir: Path,
+                         tmdb_latency_ms: int = 0) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """``serve`` as a child process, once its startup sync has loaded a dozen items (killed on the way out)."""
     server.set_faults("plex", latency_ms=20)
+    server.set_faults("tmdb", latency_ms=tmdb_latency_ms)
     port = _free_port()
     child = _serve(server, data_dir, port)
     try:
         _status_until(child, port, _loading)
-        yield child
+        yield child, port
     finally:
         if child.poll() is None:
             child.kill()
@@ -96,7 +98,7 @@ def _serving_mid_startup(server: DemoServer, data_dir: Path) -> Iterator[subproc
 
 def test_sigterm_drains_and_exits_0_with_every_reported_item_in_qdrant(tmp_path) -> None:
     with DemoServer(DemoLibrary.generate(seed=51, size=SIZE)) as server, \
-            _serving_mid_startup(server, tmp_path) as child:
+            _serving_mid_startup(server, tmp_path) as (child, _port):
         child.send_signal(signal.SIGTERM)
         assert child.wait(WAIT) == ExitCode.OK, child.stderr.read().decode()[-2000:]
     loaded = _loaded_points(tmp_path)
@@ -105,16 +107,20 @@ def test_sigterm_drains_and_exits_0_with_every_reported_item_in_qdrant(tmp_path)
 
 
 def test_a_second_signal_stops_at_once_with_its_exit_code(tmp_path) -> None:
+    # Slow TMDb answers keep the drain going long enough to see it (and send the second signal).
     with DemoServer(DemoLibrary.generate(seed=52, size=SIZE)) as server, \
-            _serving_mid_startup(server, tmp_path) as child:
+            _serving_mid_startup(server, tmp_path, tmdb_latency_ms=1500) as (child, port):
         child.send_signal(signal.SIGTERM)
+        # Sent back to back, both could be pending at once, and Linux delivers the lower number
+        # (SIGINT) first: the second signal is the one sent after the first took effect.
+        _status_until(child, port, lambda status: status["state"] == "draining")
         child.send_signal(signal.SIGINT)
         assert child.wait(WAIT) == ExitCode.SIGINT
 
 
 async def test_kill_9_mid_sync_then_restart_recovers_without_duplicates_or_losses(tmp_path) -> None:
     with DemoServer(DemoLibrary.generate(seed=53, size=SIZE)) as server:
-        with _serving_mid_startup(server, tmp_path) as child:
+        with _serving_mid_startup(server, tmp_path) as (child, _port):
             child.send_signal(signal.SIGKILL)
         before = points(tmp_path / "qdrant")
         assert 12 <= len(before) < SIZE
