@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..pipeline.errors import RetryAbandoned
+from ..pipeline.waiting import wait_event
 
 logger = logging.getLogger(__name__)
 
@@ -161,11 +162,8 @@ class RateLimiter:
     async def _wait_unless_released(self, seconds: float) -> None:
         if self._wake is None:
             self._wake = asyncio.Event()
-        if not self._released:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-            except TimeoutError:
-                return
+        if not self._released and not await wait_event(self._wake, seconds):
+            return
         raise RetryAbandoned(f"released while waiting {seconds:.0f} s for the server's Retry-After")
 
     def _refill(self, now: float) -> None:

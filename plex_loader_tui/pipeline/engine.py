@@ -25,6 +25,7 @@ from .errors import DeadLetter
 from .metrics import PipelineSnapshot, PipelineState, RateMeter
 from .queue import QueueClosed
 from .stage import Stage, StageRuntime
+from .waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -319,13 +320,7 @@ class Pipeline:
             self._done.set()
 
     async def wait_to_retry(self, seconds: float) -> bool:
-        if self._draining.is_set():
-            return False
-        try:
-            await asyncio.wait_for(self._draining.wait(), timeout=seconds)
-        except TimeoutError:
-            return True
-        return False
+        return not await wait_event(self._draining, seconds)
 
     def count_released(self, n: int) -> None:
         self._unfinished += n

@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from ..pipeline.waiting import wait_event
 from . import wire
 from .controls import NotAllowedNow, ServiceControls, UnknownStage
 from .metrics import service_registry
@@ -255,11 +256,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             # One line of JSON (json.dumps escapes newlines inside strings): one data field.
             data = json.dumps(wire.status_to_json(controls.status()), ensure_ascii=False)
             await response.write(f"event: status\ndata: {data}\n\n".encode())
-            try:
-                # The wait is the rate; the shutdown event cuts it short.
-                await asyncio.wait_for(stopping.wait(), timeout=1 / hz)
-            except TimeoutError:
-                pass
+            await wait_event(stopping, 1 / hz)  # the wait is the rate; the shutdown event cuts it short
     except ConnectionResetError:  # the client went away (aiohttp's ClientConnectionResetError too)
         log.debug("control API: event stream client left")
     return response

@@ -33,6 +33,7 @@ from ..config import RunConfig, StageConfig
 from ..errors import ConfigError, FatalError
 from ..load import LoadSession
 from ..pipeline.spec import validate_batch_size, validate_workers
+from ..pipeline.waiting import wait_event
 from ..ports import SectionPlan
 from ..secrets import redact
 from ..sources.plex_http import KEYS_PER_REQUEST
@@ -311,10 +312,7 @@ class SyncService:
             timeout = None
             if not self._paused and self._next_reconcile_at is not None:
                 timeout = max(0.0, self._next_reconcile_at - self._clock())
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, timeout)
 
     async def _sync(self, kind: SyncKind) -> None:
         self._current = kind

@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..pipeline.waiting import wait_event
 from .plex_watch import LibraryChange
 
 #: Seconds without a new change that close a batch.
@@ -120,9 +121,7 @@ class ChangeBatcher:
             if wait <= 0:
                 break
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), wait)
-            except TimeoutError:
+            if not await wait_event(self._arrived, wait):
                 break
         return self._take()
 

@@ -29,6 +29,7 @@ from enum import StrEnum
 from ..config import RunConfig, StageConfig
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline import DeadLetter, PipelineSnapshot
+from ..pipeline.waiting import wait_event
 from ..remote.client import ControlClient, NotOurService, ServiceUnreachable, TokenRefused
 from ..search import SearchHit
 from ..service.controls import FailurePage, ServiceState, ServiceStatus
@@ -214,10 +215,7 @@ class AttachedSession:
             self.link = Link.RECONNECTING
             self._attempt += 1
             log.info("attached: lost %s (%s); reconnecting in %.2f s", self.url, self._reason, backoff)
-            try:
-                await asyncio.wait_for(self._detached.wait(), backoff)
-            except TimeoutError:
-                pass
+            await wait_event(self._detached, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _follow(self) -> None:
