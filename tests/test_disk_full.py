@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -52,26 +53,37 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     yield from _tmpfs(tmp_path / "tiny", "640k")
 
 
-#: Why the Qdrant Edge disk-full checks do not run: with the 26 payload indexes a shard's first
-#: reopen writes ~330 MiB of index files, and on a nearly full disk Edge's load then dies with
-#: SIGBUS (it writes through mmap) before any check of ours can answer. Edge is not the default
-#: store until its headroom covers that (see the issue 16 note); the local-mode checks run.
-EDGE_REOPEN_HAZARD = (
-    "qdrant-edge-py 0.9.0 writes ~330 MiB of payload-index files at a shard's first reopen; on a nearly "
-    "full disk that is a SIGBUS our headroom check cannot catch yet (Edge is opt-in until it can)"
-)
+#: The file a test fills an Edge disk with, and deletes when it "frees some space".
+BALLAST = "ballast"
+#: What the edge disk keeps free above Edge's headroom once a shard is made: ~270 points at ~7.5 KiB.
+MARGIN = 2 * 2**20
+
+
+def _leave_free(mount_point: Path, free: int) -> None:
+    ballast = shutil.disk_usage(mount_point).free - free
+    with open(mount_point / BALLAST, "wb") as f:
+        f.truncate(0)
+        for _ in range(ballast // 2**20):
+            f.write(b"\0" * 2**20)  # written, not sparse: tmpfs counts what is written
+        f.write(b"\0" * (ballast % 2**20))
 
 
 @pytest.fixture
 def edge_disk(tmp_path: Path) -> Iterator[Path]:
-    """A tmpfs with a little more free than Qdrant Edge's headroom: room for a shard and some points.
+    """A 768 MiB tmpfs filled so that a new shard leaves a little more than Edge's headroom free.
 
-    A new shard takes 13.2 MiB here (qdrant-edge-py 0.9.0: its preallocated files' first pages),
-    a point about 5.5 KiB; the ballast leaves 1 MiB above the headroom once the shard is made:
-    about 190 points. tmpfs takes RAM only for what is written.
+    What a new shard takes there is measured by making one (qdrant-edge-py 0.9.0: ~52 MiB, the first
+    pages of its preallocated files). The ballast is what a test deletes to "free some space" before
+    it reopens the shard: on tmpfs an open fills the shard's holes (``sinks/disk_room.py``), ~330 MiB.
+    tmpfs takes RAM only for what is written.
     """
-    for mount_point in _tmpfs(tmp_path / "edge-disk", f"{EDGE_HEADROOM // 2**20 + 32}m"):
-        (mount_point / "ballast").write_bytes(b"\0" * int((32 - 13.2 - 1) * 2**20))
+    for mount_point in _tmpfs(tmp_path / "edge-disk", "768m"):
+        before = shutil.disk_usage(mount_point).free
+        with EdgeSink(mount_point / "probe", "media-items", 384, DENSE, SPARSE) as probe:
+            probe.ensure_collection()
+        shard_cost = before - shutil.disk_usage(mount_point).free
+        shutil.rmtree(mount_point / "probe")
+        _leave_free(mount_point, shard_cost + EDGE_HEADROOM + MARGIN)
         yield mount_point
 
 
@@ -95,7 +107,6 @@ def test_a_full_disk_under_embedded_qdrant_is_a_storage_error_naming_path_and_fr
         sink.close()
 
 
-@pytest.mark.skip(reason=EDGE_REOPEN_HAZARD)
 def test_a_disk_filling_under_qdrant_edge_is_a_storage_error_not_a_sigbus(edge_disk, points):
     # Edge writes through mmap'd sparse files: without the headroom check the disk filling
     # kills the process with SIGBUS. This runs in the test process: a crash fails the run.
@@ -115,6 +126,11 @@ def test_a_disk_filling_under_qdrant_edge_is_a_storage_error_not_a_sigbus(edge_d
     finally:
         sink.close()
     assert written > 0
+    # Opening the shard on this full tmpfs would fill its holes: one line, not a SIGBUS.
+    with pytest.raises(QdrantStorageError) as refused:
+        EdgeSink(path, "media-items", 384, DENSE, SPARSE).connect()
+    assert "tmpfs" in str(refused.value) and str(path) in str(refused.value) and "\n" not in str(refused.value)
+    (edge_disk / BALLAST).unlink()  # the operator frees some space
     with EdgeSink(path, "media-items", 384, DENSE, SPARSE) as again:
         assert again.count() == written
 
@@ -157,7 +173,7 @@ def test_a_qdrant_server_with_a_full_disk_stops_the_run_instead_of_being_retried
         server.server_close()
 
 
-@pytest.mark.parametrize("engine", ["local", pytest.param("edge", marks=pytest.mark.skip(reason=EDGE_REOPEN_HAZARD))])
+@pytest.mark.parametrize("engine", ["local", "edge"])
 def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_loaded(engine, tmp_path, request):
     disk = request.getfixturevalue("tiny_disk" if engine == "local" else "edge_disk")
     qdrant_path = disk / "qdrant"
@@ -183,6 +199,7 @@ def test_a_load_onto_a_full_disk_exits_3_in_one_line_and_loses_nothing_reported_
     assert loaded, "some batches fit before the disk filled"
     assert failed == 0, "a full disk is not the items' fault: no dead letters"
     if engine == "edge":
+        (disk / BALLAST).unlink()  # free some space: opening the shard on tmpfs fills its holes
         with EdgeSink(qdrant_path, "media-items", 384, DENSE, SPARSE) as sink:
             stored = {str(r.id) for r in sink.retrieve(sorted(loaded))}
     else:

@@ -24,6 +24,8 @@ library and opening a collection takes milliseconds
   in one line instead. (Another program filling the disk between the check
   and the write can still end the process; what was confirmed stays, as after
   a ``kill -9``.)
+  On a memory file system (tmpfs) even *opening* a shard fills its files'
+  holes, so :meth:`connect` checks that room first (:mod:`.disk_room`).
 * **Lock**: the shard's WAL is locked by the one process that opened it. A
   second opener (another load or search on the same collection) gets one line
   saying so. Edge is thread-safe: upsert workers and queries share the shard.
@@ -53,6 +55,7 @@ import qdrant_edge as qe
 
 from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
+from .disk_room import opening_cost
 from .edge_schema import CONFIG_FILE, edge_config, edge_filter, edge_index_schema, index_kinds, shard_shape
 from .fusion import prefetch_depth, rrf_fuse
 from .qdrant_errors import (
@@ -149,6 +152,7 @@ class EdgeSink:
         if self.collection_exists():
             # A dense size of 0 (doctor, with a model fastembed does not know) takes the shard's own.
             config = edge_config(self.spec.dense_dim) if self.spec.dense_dim else None
+            self._check_room_to_open()
             with self._open_lock, self._calling():
                 self._shard = qe.EdgeShard.load(str(self.shard_path), config)
             self._check_record()
@@ -271,6 +275,20 @@ class EdgeSink:
                 f"Qdrant Edge cannot write to {self.path}: no space left ({free_space(self.path)}; it needs "
                 f"{EDGE_HEADROOM / 2**20:.0f} MiB of headroom); free some space or point --qdrant-path elsewhere, "
                 "then run the load again (it resumes)"
+            )
+
+    def _check_room_to_open(self) -> None:
+        """Raise the fatal storage error when opening the shard would fill a memory file system (SIGBUS)."""
+        needed = opening_cost(self.shard_path)
+        try:
+            free = shutil.disk_usage(self.path).free
+        except OSError:
+            return
+        if needed > free:
+            raise QdrantStorageError(
+                f"Qdrant Edge cannot open {self.path}: on a memory file system (tmpfs) opening the collection "
+                f"fills its preallocated files, up to {needed / 2**20:.0f} MiB ({free_space(self.path)}); free "
+                "some space or move --qdrant-path to a disk, then run again"
             )
 
     def _classify(self, exc: BaseException) -> BaseException:
