@@ -325,8 +325,10 @@ def test_edge_payload_index_types_follow_the_schema_table():
     from plex_loader_tui.sinks.qdrant_schema import IndexKind
 
     schemas = {i.field: edge_index_schema(i) for i in PAYLOAD_INDEXES}
-    assert schemas["year"] == qe.PayloadSchemaType.Integer and schemas["genres"] == qe.PayloadSchemaType.Keyword
-    assert all(isinstance(schemas[i.field], qe.TextIndexParams) for i in PAYLOAD_INDEXES if i.kind is IndexKind.TEXT)
+    kinds = {IndexKind.TEXT: qe.TextIndexParams, IndexKind.KEYWORD: qe.KeywordIndexParams,
+             IndexKind.INTEGER: qe.IntegerIndexParams}
+    assert isinstance(schemas["year"], qe.IntegerIndexParams) and isinstance(schemas["genres"], qe.KeywordIndexParams)
+    assert all(isinstance(schemas[i.field], kinds[i.kind]) for i in PAYLOAD_INDEXES)
 
 
 def test_a_read_only_file_system_under_edge_is_a_storage_error():
@@ -335,3 +337,38 @@ def test_a_read_only_file_system_under_edge_is_a_storage_error():
     exc = Exception("Service runtime error: failed to flush: Read-only file system (os error 30)")
     assert storage_failure(exc) == "read-only"
     assert storage_failure(Exception("No space left on device (os error 28)")) == "no space left"
+
+
+def test_upkeep_moves_points_into_on_disk_segments_and_changes_no_answer(tmp_path, points, embedder, monkeypatch):
+    # The sink optimizes every FLUSH_EVERY points (immutable segments, indexes on disk): with a
+    # small one, 50 points cross it five times. Every answer must be the one a single appendable
+    # segment gives: counts, scores, filters, payload updates.
+    import plex_loader_tui.sinks.qdrant_edge as edge
+
+    def loaded(name: str, every: int) -> EdgeSink:
+        monkeypatch.setattr(edge, "FLUSH_EVERY", every)
+        s = edge_sink(tmp_path / name)
+        s.connect()
+        s.ensure_collection()
+        for lo in range(0, len(points), 7):
+            s.upsert(points[lo:lo + 7])
+        return s
+
+    plain, kept = loaded("plain", 10_000), loaded("upkept", 10)
+    try:
+        assert plain.shard.info().segments_count == 1 and kept.shard.info().segments_count > 1
+        assert kept.count() == plain.count() == len(points)
+        for query in QUERIES:
+            a, b = search(plain, embedder, query, 10), search(kept, embedder, query, 10)
+            assert [(h.point_id, round(h.score, 6)) for h in a] == [(h.point_id, round(h.score, 6)) for h in b]
+        movie = SearchFilters(type="movie")
+        assert ({h.point_id for h in search(plain, embedder, "a storm", 50, movie)}
+                == {h.point_id for h in search(kept, embedder, "a storm", 50, movie)})
+        first = points[0]
+        kept.set_payload([PayloadUpdate(first.point_id, first.item_key, {**first.payload, "year": 1901}, "c", "t")])
+        assert kept.retrieve([first.point_id])[0].payload["year"] == 1901
+    finally:
+        plain.close()
+        kept.close()
+    with edge_sink(tmp_path / "upkept") as again:  # reopened: the optimized segments are on disk
+        assert again.count() == len(points)

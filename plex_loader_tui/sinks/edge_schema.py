@@ -21,22 +21,44 @@ from .shape import CollectionShape, DenseShape
 CONFIG_FILE = "edge_config.json"
 
 
+#: Edge writes into an appendable segment whose indexes (sparse, payload) live in RAM and grow with
+#: every point. The sink has the optimizer turn it into an immutable segment every few thousand
+#: points (:meth:`~.qdrant_edge.EdgeSink.upsert`), stored on disk and read through mmap without
+#: preloading (``Memory.Cold``), so a load's memory stays flat (bench/bench_load_memory.py). A
+#: segment stops growing at this many KiB of vectors (~5,000 points of 384 floats), so each
+#: optimization rewrites a bounded amount.
+MAX_SEGMENT_KB = 8000
+
+
 def edge_config(dense_dim: int) -> qe.EdgeConfig:
-    """The shard a load writes: named dense (cosine) + sparse (IDF) vectors, payload on disk."""
+    """The shard a load writes: named dense (cosine) + sparse (IDF) vectors, everything on disk.
+
+    ``m=0`` builds no HNSW graph: a query scans every vector exactly, as it always did in the
+    appendable segment (search results do not depend on how the points are segmented).
+    """
+    cold = qe.Memory.Cold
     return qe.EdgeConfig(
-        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dense_dim, distance=qe.Distance.Cosine)},
-        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        payload_memory=qe.Memory.Cold,
+        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dense_dim, distance=qe.Distance.Cosine, memory=cold)},
+        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cold)},
+        payload_memory=cold,
+        id_tracker_memory=cold,
+        hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10),
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1, max_segment_size=MAX_SEGMENT_KB,
+                                           default_segment_number=2),
     )
 
 
-def edge_index_schema(index: PayloadIndex) -> qe.PayloadSchemaType | qe.TextIndexParams:
-    """Edge's schema of one declared payload index (text indexes tokenised as qdrant-client's)."""
+def edge_index_schema(index: PayloadIndex) -> qe.KeywordIndexParams | qe.IntegerIndexParams | qe.TextIndexParams:
+    """Edge's schema of one declared payload index (text indexes tokenised as qdrant-client's), on disk."""
+    cold = qe.Memory.Cold
     if index.kind is IndexKind.TEXT:
         return qe.TextIndexParams(
             tokenizer=qe.TokenizerType.Word, min_token_len=TEXT_INDEX.min_token_len, lowercase=TEXT_INDEX.lowercase,
+            memory=cold,
         )
-    return qe.PayloadSchemaType.Keyword if index.kind is IndexKind.KEYWORD else qe.PayloadSchemaType.Integer
+    if index.kind is IndexKind.KEYWORD:
+        return qe.KeywordIndexParams(memory=cold)
+    return qe.IntegerIndexParams(lookup=True, range=True, memory=cold)
 
 
 def edge_filter(filters: SearchFilters | None) -> qe.Filter | None:
