@@ -404,3 +404,15 @@ def test_faults_from_the_constructor_apply_per_service(library: DemoLibrary, htt
         assert http.get(f"{s.imdb_url}/titles/{library.movies()[0].imdb_id}").status_code == 503
         assert http.get(f"{s.plex_url}/identity").status_code == 200
         assert s.faults("imdb").error_rate == 1.0 and s.faults("plex").error_rate == 0.0
+
+
+def test_the_request_log_keeps_recent_records_and_exact_counts(monkeypatch):
+    # A --demo load serves from the loader's process: the log must not grow with every request.
+    from plex_loader_tui.demo import request_log
+
+    monkeypatch.setattr(request_log, "KEPT_RECORDS", 5)
+    log = request_log.RequestLog()
+    for i in range(12):
+        log.add(request_log.RequestRecord("tmdb" if i % 2 else "plex", "GET", f"/movie/{i}", {}, 200, float(i)))
+    assert [r.at for r in log.snapshot()] == [7.0, 8.0, 9.0, 10.0, 11.0]
+    assert log.count(None, None) == 12 and log.count("tmdb", "/movie") == 6 and log.count("plex", "/movie/1") == 1
