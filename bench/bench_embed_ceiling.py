@@ -49,6 +49,7 @@ from bench_load import DemoProcess, _cpu, loaded_texts, make_config  # noqa: E40
 
 from plex_loader_tui.embed.builds import cpu_features, fp32_model_dir  # noqa: E402
 from plex_loader_tui.embed.models import Models, ModelSettings, bundled_dense_dir, load_models  # noqa: E402
+from plex_loader_tui.embed.stage import MODEL_TOKENS, model_calls  # noqa: E402
 
 MODEL_BATCH = 8
 
@@ -114,15 +115,23 @@ def report(title: str, rows: dict[str, dict[str, float]], base: str) -> None:
               f"  x{ref / row['cpu_ms_per_text']:.2f}{extra}")
 
 
-def dense_calls(models: Models, texts: list[str], window: int, key: Callable[[list[str]], list[int]] | None) -> int:
-    """Embed ``texts`` as the stage does: windows of ``window`` texts, sorted by ``key``, 8 per call."""
+def dense_calls(models: Models, texts: list[str], window: int, key: Callable[[list[str]], list[int]] | None,
+                budget: int | None = None) -> int:
+    """Embed ``texts`` as the stage does: windows of ``window`` texts, sorted by ``key``, 8 per call
+    (and at most ``budget`` padded tokens per call, as ``embed/stage.py``'s ``model_calls``)."""
     for start in range(0, len(texts), window):
         chunk = texts[start : start + window]
         if key is not None:
             lengths = key(chunk)
-            chunk = [chunk[i] for i in sorted(range(len(chunk)), key=lengths.__getitem__)]
-        for i in range(0, len(chunk), MODEL_BATCH):
-            part = chunk[i : i + MODEL_BATCH]
+            order = sorted(range(len(chunk)), key=lengths.__getitem__)
+            if budget is not None:
+                parts = [[chunk[i] for i in call] for call in model_calls(order, lengths, MODEL_BATCH, budget)]
+            else:
+                ordered = [chunk[i] for i in order]
+                parts = [ordered[i : i + MODEL_BATCH] for i in range(0, len(ordered), MODEL_BATCH)]
+        else:
+            parts = [chunk[i : i + MODEL_BATCH] for i in range(0, len(chunk), MODEL_BATCH)]
+        for part in parts:
             list(models.dense.embed(part, batch_size=len(part)))
     return len(texts)
 
@@ -134,6 +143,8 @@ def part_batching(texts: list[str], repeats: int) -> dict:
     variants = {
         "arrival order, batch 8": lambda: dense_calls(models, texts, 8, None),
         "sorted by tokens, window 64": lambda: dense_calls(models, texts, 64, models.text_lengths),
+        f"window 64, <= {MODEL_TOKENS} tokens a call": lambda: dense_calls(models, texts, 64, models.text_lengths,
+                                                                           MODEL_TOKENS),
         "sorted by chars, window 64": lambda: dense_calls(models, texts, 64, chars),
         "sorted by tokens, window 256": lambda: dense_calls(models, texts, 256, models.text_lengths),
     }

@@ -17,7 +17,7 @@ from embed_support import bundled_models, catalogue
 from plex_loader_tui.embed.builds import CpuFeatures, choose_build, cpu_features, file_sha256, fp32_model_dir
 from plex_loader_tui.embed.device import DeviceUnavailable, select_device
 from plex_loader_tui.embed.models import ModelSettings, bundled_dense_dir, load_models
-from plex_loader_tui.embed.stage import Embedder
+from plex_loader_tui.embed.stage import MODEL_TOKENS, Embedder, model_calls
 from plex_loader_tui.errors import ConfigError
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.main import main
@@ -149,5 +149,16 @@ def test_a_batch_is_embedded_in_calls_of_similar_length_and_returned_in_order():
     assert all(len(call) <= 8 for call in recorder.calls) and sum(map(len, recorder.calls)) == 40
     lengths = [models.text_lengths(call) for call in recorder.calls]
     assert all(max(earlier) <= min(later) for earlier, later in zip(lengths, lengths[1:]))
+    assert all(len(call) * max(n) <= MODEL_TOKENS or len(call) == 1 for call, n in zip(recorder.calls, lengths))
     alone = Embedder(models).embed([items[7]])[0]
     assert float(np.dot(points[7].dense, alone.dense)) > 0.99  # padding only, the same vector
+
+
+def test_model_calls_keep_to_the_text_count_and_the_padded_token_budget():
+    # Sorted lengths: a call pads to its longest text, so long texts go fewer to a call.
+    lengths = [100, 100, 200, 300, 300, 500, 512, 512, 512, 512, 2100]
+    calls = model_calls(list(range(len(lengths))), lengths, 8, 2048)
+    assert calls == [[0, 1, 2, 3, 4], [5, 6, 7, 8], [9], [10]]  # 2100: over the budget by itself
+    assert model_calls(list(range(10)), [10] * 10, 8, 2048) == [list(range(8)), [8, 9]]
+    assert model_calls([], [], 8, 2048) == []
+

@@ -124,9 +124,10 @@ class Models:
     dense: Any  # fastembed.TextEmbedding
     sparse: Any  # fastembed.SparseTextEmbedding
     info: ModelInfo
-    #: Token counts of texts for the dense model (no padding); the character
-    #: count where the tokenizer is not at hand. Used to sort texts by length.
-    text_lengths: Callable[[list[str]], list[int]] = field(default=lambda texts: [len(t) for t in texts])
+    #: Token counts of texts for the dense model (no padding); a quarter of the
+    #: character count where the tokenizer is not at hand. Used to sort texts by
+    #: length and to keep a model call within its token budget.
+    text_lengths: Callable[[list[str]], list[int]] = field(default=lambda texts: [len(t) // 4 for t in texts])
 
     @property
     def dense_dim(self) -> int:

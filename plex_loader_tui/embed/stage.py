@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 #: Texts per dense model call. Small calls are faster and lighter on two cores
 #: (bench/bench_embed.py); sorting a larger stage batch by length fills them evenly.
 MODEL_BATCH = 8
+#: Padded tokens per dense model call (8 texts of 256 tokens): a call of long texts takes fewer.
+#: Memory follows the longest call: its attention tensors (texts x 12 heads x tokens^2 floats:
+#: 100 MB for 8 texts of 512 tokens) and ONNX Runtime's arena, which keeps the largest it served.
+#: Without a budget that size came with the first 8 long texts, whenever a library had them.
+MODEL_TOKENS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +123,10 @@ class Embedder:
 
     def _dense_by_length(self, texts: list[str]) -> list[Any]:
         """Dense vectors of ``texts`` in their order, computed in calls of texts of similar length."""
-        size = self.model_batch
-        if len(texts) <= size:
-            order = list(range(len(texts)))
-        else:
-            lengths = self._length(texts)
-            order = sorted(range(len(texts)), key=lengths.__getitem__)
+        lengths = self._length(texts) if len(texts) > 1 else [0] * len(texts)
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         out: list[Any] = [None] * len(texts)
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
+        for chunk in model_calls(order, lengths, self.model_batch, MODEL_TOKENS):
             vectors = list(self.models.dense.embed([texts[i] for i in chunk], batch_size=len(chunk)))
             if len(vectors) != len(chunk):  # pragma: no cover - fastembed contract
                 raise RuntimeError(f"dense embedding returned {len(vectors)} vectors for {len(chunk)} texts")
@@ -143,6 +143,26 @@ class Embedder:
         dense = next(iter(self.models.dense.query_embed(text)))
         sparse = next(iter(self.models.sparse.query_embed(text)))
         return QueryVectors(dense=tuple(dense.tolist()), sparse=_sparse(sparse))
+
+
+def model_calls(order: Sequence[int], lengths: Sequence[int], size: int, budget: int) -> list[list[int]]:
+    """``order`` (indexes sorted by length) cut into calls of at most ``size`` texts and ``budget`` padded tokens.
+
+    A call pads to its longest text; a text longer than the budget gets a call of its own.
+    """
+    calls: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        longer = max(longest, lengths[i])
+        if current and (len(current) == size or (len(current) + 1) * longer > budget):
+            calls.append(current)
+            current, longer = [], lengths[i]
+        current.append(i)
+        longest = longer
+    if current:
+        calls.append(current)
+    return calls
 
 
 def _sparse(embedding: Any) -> SparseVector:
