@@ -172,27 +172,34 @@ def run_pipeline(config, name: str = "(b) pipeline (LoadSession)") -> tuple[Phas
     return meter.phase(snap.loaded), result
 
 
-def loaded_texts(config) -> list[str]:  # noqa: ANN001
-    from qdrant_client import QdrantClient
+def loaded_payloads(config) -> list[dict]:  # noqa: ANN001
+    """Every payload of the configured collection, read through the project's own sink.
 
-    client = QdrantClient(path=str(Path(config.data_dir) / "qdrant"))
+    Whichever engine wrote the folder reads it (opening a Qdrant Edge folder with
+    qdrant-client would write a local-mode store beside it).
+    """
+    from plex_loader_tui.load.wiring import make_target_sink
+
+    sink = make_target_sink(config, 0, config.dense_model, config.sparse_model)
+    sink.connect()
     try:
-        texts, offset = [], None
+        payloads, offset = [], None
         while True:
-            records, offset = client.scroll(
-                config.collection, limit=512, offset=offset, with_payload=["text"], with_vectors=False
-            )
-            texts.extend(r.payload["text"] for r in records)
+            records, offset = sink.scroll_page(offset, 512)
+            payloads.extend(dict(r.payload or {}) for r in records)
             if offset is None:
-                return texts
+                return payloads
     finally:
-        client.close()
+        sink.close()
+
+
+def loaded_texts(config) -> list[str]:  # noqa: ANN001
+    return [p["text"] for p in loaded_payloads(config)]
 
 
 def run_raw_embedding(config, texts: list[str], name: str = "(a) raw embedding") -> Phase:  # noqa: ANN001
     """The embed stage's model calls per batch, same settings, nothing else."""
     from plex_loader_tui.embed.models import load_models
-
     from plex_loader_tui.embed.stage import Embedder
     from plex_loader_tui.load.wiring import model_settings
 

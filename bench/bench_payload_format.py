@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from qdrant_client import QdrantClient
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import loaded_payloads  # noqa: E402
 
 import plex_loader_tui.embed.stage as stage
+from plex_loader_tui.config import resolve_config
 from plex_loader_tui.embed.payload import MCP_PLEX_KEYS, NATIVE_KEYS, build_payload
 from plex_loader_tui.main import main
 
@@ -36,10 +39,9 @@ def _load(layout: str, items: int, root: Path) -> tuple[float, float, int]:
     started = time.perf_counter()
     assert main(args, {}) == 0
     seconds = time.perf_counter() - started
-    client = QdrantClient(path=str(root / layout))
-    sizes = [len(json.dumps(p.payload, separators=(",", ":"), ensure_ascii=False).encode())
-             for p in client.scroll("bench", limit=items + 10, with_payload=True)[0]]
-    client.close()
+    config = resolve_config({"qdrant_path": root / layout, "data_dir": root / f"{layout}-data", "collection": "bench"},
+                            {}, None, command="doctor")  # a reader: no Plex settings needed
+    sizes = [len(json.dumps(p, separators=(",", ":"), ensure_ascii=False).encode()) for p in loaded_payloads(config)]
     return sum(sizes) / len(sizes), items / seconds, len(sizes)
 
 
