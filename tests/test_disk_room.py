@@ -48,5 +48,5 @@ def test_opening_costs_nothing_outside_a_memory_file_system(tmp_path) -> None:
     with open(tmp_path / "sparse", "wb") as f:
         f.truncate(8 * 2**20)
     assert hole_bytes(tmp_path) > 0
-    assert opening_cost(tmp_path) == 0  # a disk maps the zero page for a hole read
+    assert opening_cost(tmp_path) == 0  # a hole read from a disk allocates no block
     assert opening_cost(tmp_path / "no-shard-yet") == 0

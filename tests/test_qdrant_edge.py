@@ -340,13 +340,13 @@ def test_a_read_only_file_system_under_edge_is_a_storage_error():
 
 
 def test_upkeep_moves_points_into_on_disk_segments_and_changes_no_answer(tmp_path, points, embedder, monkeypatch):
-    # The sink optimizes every FLUSH_EVERY points (immutable segments, indexes on disk): with a
+    # The sink optimizes every UPKEEP_EVERY points (immutable segments, indexes on disk): with a
     # small one, 50 points cross it five times. Every answer must be the one a single appendable
     # segment gives: counts, scores, filters, payload updates.
     import plex_loader_tui.sinks.qdrant_edge as edge
 
     def loaded(name: str, every: int) -> EdgeSink:
-        monkeypatch.setattr(edge, "FLUSH_EVERY", every)
+        monkeypatch.setattr(edge, "UPKEEP_EVERY", every)
         s = edge_sink(tmp_path / name)
         s.connect()
         s.ensure_collection()

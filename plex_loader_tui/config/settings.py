@@ -188,7 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
     # "auto" opens an existing folder with the engine that wrote it; a new folder gets
     # sinks/store_format.py's NEW_FOLDER_ENGINE.
     ChoiceSetting("embedded_store", "auto", "Target",
-                  "engine of the embedded store: auto (the folder's own; a new folder gets local mode), "
+                  "engine of the embedded store: auto (the folder's own; a new folder gets Qdrant Edge), "
                   "edge (Qdrant Edge) or local (qdrant-client local mode)",
                   flags=("--embedded-store",), env=("QDRANT_EMBEDDED_STORE",), choices=STORE_ENGINES,
                   upper=False, metavar="ENGINE"),

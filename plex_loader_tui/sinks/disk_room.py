@@ -2,10 +2,11 @@
 
 Edge preallocates its files sparse (32 MiB each: the WAL segments, vector and
 payload storage, each full-text index) and maps them into memory. On a disk
-file system (ext4, xfs, btrfs) reading a hole maps the kernel's zero page and
-allocates nothing, so opening a shard costs no space. On a memory file system
-(tmpfs, ramfs: ``/tmp`` on several distributions) a read fault on a shared
-mapping allocates the page: opening a shard fills every hole of its
+file system (ext4, xfs, btrfs) reading a hole gives a zeroed page of cache
+but allocates no block, so opening a shard costs no disk space. On a memory
+file system (tmpfs, ramfs: ``/tmp`` on several distributions) the page cache
+*is* the storage: a read fault on a mapped hole takes a page of the file
+system's space, so opening a shard fills every hole of its
 preallocated files (measured: a shard with the 26 payload indexes of
 :mod:`.qdrant_schema` goes from 59 to 386 MiB when it is opened). When the file
 system cannot hold that, the kernel ends the process with SIGBUS, with no

@@ -25,9 +25,9 @@ CONFIG_FILE = "edge_config.json"
 #: every point. The sink has the optimizer turn it into an immutable segment every few thousand
 #: points (:meth:`~.qdrant_edge.EdgeSink.upsert`), stored on disk and read through mmap without
 #: preloading (``Memory.Cold``), so a load's memory stays flat (bench/bench_load_memory.py). A
-#: segment stops growing at this many KiB of vectors (~5,000 points of 384 floats), so each
+#: segment stops growing at this many KiB of vectors (~2,600 points of 384 floats), so each
 #: optimization rewrites a bounded amount.
-MAX_SEGMENT_KB = 8000
+MAX_SEGMENT_KB = 4000
 
 
 def edge_config(dense_dim: int) -> qe.EdgeConfig:

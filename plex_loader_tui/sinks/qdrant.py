@@ -2,7 +2,8 @@
 
 Two modes, one class:
 
-* **embedded local mode** (default): qdrant-client's in-process store at a
+* **embedded local mode** (a folder an earlier version wrote, or `--embedded-store local`;
+  new folders get Qdrant Edge: `.qdrant_edge`): qdrant-client's in-process store at a
   folder (``QdrantSettings.path``). It holds an exclusive file lock on that
   folder, so there is exactly one client per path per process, shared by
   every upsert worker. Local mode keeps each collection in plain Python/numpy

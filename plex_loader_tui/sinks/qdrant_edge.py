@@ -17,6 +17,10 @@ library and opening a collection takes milliseconds
 * **Durability**: an ``update`` returns once its operation is in the shard's
   WAL, so a point this sink confirmed survives the process being killed
   (``kill -9``); :meth:`close` flushes the segments and trims the WAL.
+* **Upkeep**: Edge runs no optimizer or flush of its own. Every
+  :data:`UPKEEP_EVERY` points the sink has the optimizer move the points of the
+  segment being written (whose indexes grow in RAM) into an immutable segment
+  kept on disk, then flushes: a load's memory stays flat with the library.
 * **A full disk**: Edge writes through memory-mapped, preallocated (sparse)
   files; when the disk fills under such a write the kernel kills the process
   with SIGBUS, with no error to catch. So the sink refuses to write while the
@@ -81,7 +85,7 @@ EDGE_HEADROOM = 256 * 2**20
 #: into an immutable on-disk segment (whose indexes are not kept in RAM: see edge_schema), then a
 #: flush lets the WAL drop acknowledged segments. Edge does neither by itself. Costs ~1 ms per point
 #: (bench/bench_embedded_store.py), about 3% of embedding one.
-FLUSH_EVERY = 2000
+UPKEEP_EVERY = 2000
 
 #: The file beside a shard that records who filled the collection (Edge has no metadata).
 RECORD_FILE = "plex-loader.json"
@@ -349,10 +353,10 @@ class EdgeSink:
         return points
 
     def _upkeep_now_and_then(self, written: int) -> None:
-        """Optimize and flush every :data:`FLUSH_EVERY` points (durability needs neither: the WAL has them)."""
+        """Optimize and flush every :data:`UPKEEP_EVERY` points (durability needs neither: the WAL has them)."""
         with self._open_lock:
             self._unflushed += written
-            due = self._unflushed >= FLUSH_EVERY
+            due = self._unflushed >= UPKEEP_EVERY
             if due:
                 self._unflushed = 0
         if due:
