@@ -83,8 +83,8 @@ EDGE_HEADROOM = 256 * 2**20
 
 #: Points written between two rounds of upkeep: the optimizer moves the appendable segment's points
 #: into an immutable on-disk segment (whose indexes are not kept in RAM: see edge_schema), then a
-#: flush lets the WAL drop acknowledged segments. Edge does neither by itself. Costs ~1 ms per point
-#: (bench/bench_embedded_store.py), about 3% of embedding one.
+#: flush lets the WAL drop acknowledged segments. Edge does neither by itself. Costs ~1.1 ms of
+#: writing per point (bench/bench_embedded_store.py), about 4% of the CPU embedding one takes.
 UPKEEP_EVERY = 2000
 
 #: The file beside a shard that records who filled the collection (Edge has no metadata).
