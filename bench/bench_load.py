@@ -282,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-items", type=int, default=400, help="items the naive loop runs over")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--embedded-store", choices=["auto", "edge", "local"], default="auto",
+                        help="the engine of the pipeline's embedded store (auto: a new folder gets Qdrant Edge)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--before-embed-batch", type=int, metavar="N",
                         help="also run (a) and (b) with the embed stage's batch at N, interleaved with the defaults "
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     phases: list[Phase] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-            config = make_config(server, Path(tmp) / "data")
+            config = make_config(server, Path(tmp) / "data", embedded_store=args.embedded_store)
             emb = config.stage("embed")
             print(
                 f"demo server (separate process, {args.latency_ms:g} ms/request): {args.items} items; "
@@ -303,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             before = None
             if args.before_embed_batch:
-                old = make_config(server, Path(tmp) / "before", embed_batch_size=args.before_embed_batch)
+                old = make_config(server, Path(tmp) / "before", embed_batch_size=args.before_embed_batch,
+                                  embedded_store=args.embedded_store)
                 before = run_pipeline(old, f"(b0) pipeline, embed batch {args.before_embed_batch}")[0]
                 phases.append(before)
                 print(f"  {before.name}: {before.items} items in {before.seconds:.1f} s", flush=True)
