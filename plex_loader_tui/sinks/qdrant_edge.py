@@ -269,13 +269,17 @@ class EdgeSink:
 
     # -- errors -------------------------------------------------------------
 
+    def _free_bytes(self) -> int | None:
+        """Free bytes on the file system of ``--qdrant-path`` (``None``: cannot tell, let Edge say what is wrong)."""
+        try:
+            return shutil.disk_usage(self.path).free
+        except OSError:
+            return None
+
     def _check_headroom(self) -> None:
         """Raise the fatal storage error before a write that could fill the disk (see the module docstring)."""
-        try:
-            free = shutil.disk_usage(self.path).free
-        except OSError:
-            return  # cannot tell: let the write itself say what is wrong
-        if free < EDGE_HEADROOM:
+        free = self._free_bytes()
+        if free is not None and free < EDGE_HEADROOM:
             raise QdrantStorageError(
                 f"Qdrant Edge cannot write to {self.path}: no space left ({free_space(self.path)}; it needs "
                 f"{EDGE_HEADROOM / 2**20:.0f} MiB of headroom); free some space or point --qdrant-path elsewhere, "
@@ -284,12 +288,9 @@ class EdgeSink:
 
     def _check_room_to_open(self) -> None:
         """Raise the fatal storage error when opening the shard would fill a memory file system (SIGBUS)."""
-        needed = opening_cost(self.shard_path)
-        try:
-            free = shutil.disk_usage(self.path).free
-        except OSError:
-            return
-        if needed > free:
+        needed = opening_cost(self.shard_path)  # 0 on a disk: nothing to check
+        free = self._free_bytes() if needed else None
+        if free is not None and needed > free:
             raise QdrantStorageError(
                 f"Qdrant Edge cannot open {self.path}: on a memory file system (tmpfs) opening the collection "
                 f"fills its preallocated files, up to {needed / 2**20:.0f} MiB ({free_space(self.path)}); free "
