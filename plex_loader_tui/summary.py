@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config.settings import SETTINGS_BY_NAME
 from .figures import RATE_DECIMALS, latency_value, rate_value
 from .secrets import redact
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 #: loaded without some enrichment counted failed (not loaded), ingest figures in items.
 SUMMARY_VERSION = 2
 MAX_FAILURES_LISTED = 1000
+#: A service whose rate limit held lookups back for this share of the run is named in the closing lines.
+PACED_NOTE_SHARE = 0.5
 
 
 def build_summary(
@@ -101,6 +104,11 @@ def build_summary(
             "content_unchanged": result.content.unchanged,
         },
         "embedding": _embedding(result),
+        "pacing": [
+            {"service": p.service, "setting": p.setting, "rate": p.rate, "requests": p.requests,
+             "paced_s": round(p.paced_s, 3)}
+            for p in result.pacing
+        ],
         "stages": stages,
         "failures": failures,
         "failure_groups": failure_groups(result.dead_letters, secrets),
@@ -188,6 +196,14 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{counts['payload_only_updates']}, unchanged {counts['content_unchanged']}; "
             f"dense model {embedding['dense_build']} on {embedding['device']}"
         )
+    for paced in summary.get("pacing", ()):
+        if summary["run_s"] > 0 and paced["paced_s"] >= PACED_NOTE_SHARE * summary["run_s"]:
+            flag = SETTINGS_BY_NAME[paced["setting"]].flags[0]
+            lines.append(
+                f"{paced['service']}'s rate limit ({paced['rate']:g} requests/s) held enrichment back for "
+                f"{paced['paced_s']:.0f} of {summary['run_s']:.0f} s: the load went at its pace "
+                f"({flag} raises it if the service allows more)"
+            )
     if counts.get("deletions_held_back"):
         lines.append(
             f"kept {counts['deletions_held_back']} items a listing lacked: so many gone at once looks like a bad "

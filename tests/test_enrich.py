@@ -472,7 +472,13 @@ async def test_rate_limiter_paces_requests() -> None:
     for _ in range(21):
         await limiter.acquire()
     # 1 from the burst, then 20 at 100/s: at least 0.2 s (a lower bound holds on any machine).
-    assert time.monotonic() - start >= 0.19
+    elapsed = time.monotonic() - start
+    assert elapsed >= 0.19
+    # That time is what the limit held the requests back.
+    pacing = limiter.pacing("tmdb_rate")
+    assert (pacing.requests, pacing.rate) == (21, 100.0)
+    assert 0.19 <= pacing.paced_s <= elapsed
+    assert pacing.since(pacing).requests == 0 and pacing.since(pacing).paced_s == 0.0
 
 
 async def test_rate_limiter_halves_on_429_once_per_round_pauses_and_recovers() -> None:

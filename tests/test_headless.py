@@ -255,6 +255,28 @@ def test_second_signal_cancels_and_still_loses_nothing_reported_loaded(tmp_path:
     _assert_plain(child.stdout)
 
 
+def test_the_summary_says_when_a_services_rate_limit_set_the_pace(tmp_path: Path, server: DemoServer) -> None:
+    """A fast machine's load can go at IMDb's pace: the summary counts what held it back, and says so."""
+    summary = tmp_path / "summary.json"
+    args = ["--no-ui", *_server_args(server), "--data-dir", str(tmp_path / "data"), "--summary-json", str(summary),
+            "--imdb-rate", "5"]
+    code, out, err = _run(args, _env(PLEX_TOKEN=PLEX_TOKEN, TMDB_API_KEY=TMDB_KEY), tmp_path)
+    assert code == 0, err
+    result = _summary(summary)
+    pacing = {p["service"]: p for p in result["pacing"]}
+    assert set(pacing) == {"TMDb", "IMDb"}
+    imdb = pacing["IMDb"]
+    assert (imdb["setting"], imdb["rate"]) == ("imdb_rate", 5.0)
+    assert pacing["TMDb"]["rate"] == SETTINGS_BY_NAME["tmdb_rate"].default
+    # Every request took a token, and the bucket (burst 1 at 5/s) paced all but the first:
+    # 150 items (most with an IMDb id), 5 ids a request, all asked for at once (no queue fills at 150).
+    assert imdb["requests"] == server.count("imdb", None) > 20
+    assert (imdb["requests"] - 2) / 5 <= imdb["paced_s"] <= result["run_s"]
+    note = "IMDb's rate limit (5 requests/s) held enrichment back for"
+    assert (note in out) == (imdb["paced_s"] >= 0.5 * result["run_s"]), out
+    assert "--imdb-rate raises it" in out or note not in out
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

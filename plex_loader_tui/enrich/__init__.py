@@ -10,7 +10,7 @@ for a long ``Retry-After``.
 from .cache import ResponseCache, request_key
 from .circuit import ServicePause
 from .errors import InvalidAnswer, ServiceError, ServicePaused, TmdbAuthError, TransientServiceError
-from .ratelimit import RateLimiter, RateLimiterState
+from .ratelimit import Pacing, RateLimiter, RateLimiterState
 from .settings import EnrichSettings, default_cache_path
 from .stage import Enricher, EnrichStats
 
@@ -19,6 +19,7 @@ __all__ = [
     "EnrichStats",
     "Enricher",
     "InvalidAnswer",
+    "Pacing",
     "RateLimiter",
     "RateLimiterState",
     "ResponseCache",

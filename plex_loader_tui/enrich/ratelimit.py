@@ -16,7 +16,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..pipeline.errors import RetryAbandoned
@@ -45,6 +45,30 @@ class RateLimiterState:
     paused_for: float
     waiting: int
     rate_limited: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How much one service's rate limit held lookups back: what makes a load enrichment-bound.
+
+    ``setting`` names the rate's setting (``tmdb_rate``); ``paced_s`` is wall-clock time a
+    request slept for a token or a Retry-After pause (never more than the time measured).
+    """
+
+    service: str
+    setting: str
+    rate: float
+    requests: int
+    paced_s: float
+
+    def since(self, earlier: Pacing | None) -> Pacing:
+        """The requests and paced time after ``earlier`` (a reading of the same limiter)."""
+        if earlier is None:
+            return self
+        return Pacing(
+            self.service, self.setting, self.rate,
+            self.requests - earlier.requests, max(0.0, self.paced_s - earlier.paced_s),
+        )
 
 
 class RateLimiter:
@@ -85,6 +109,9 @@ class RateLimiter:
         self._wake: asyncio.Event | None = None
         self.rate_limited = 0
         self.granted = 0
+        #: Wall-clock seconds a request slept for a token or a Retry-After pause. The sleeper holds
+        #: the lock, so sleeps never overlap: this is time the service's limit held lookups back.
+        self.paced_seconds = 0.0
 
     # -- reading ---------------------------------------------------------------
 
@@ -121,6 +148,10 @@ class RateLimiter:
             rate_limited=self.rate_limited,
         )
 
+    def pacing(self, setting: str) -> Pacing:
+        """Requests granted and time paced so far; ``setting`` names the configured rate."""
+        return Pacing(self.name, setting, self.configured_rate, self.granted, self.paced_seconds)
+
     # -- taking tokens -----------------------------------------------------------
 
     async def acquire(self) -> float:
@@ -137,7 +168,7 @@ class RateLimiter:
                     now = self._clock()
                     if now < self._paused_until:
                         # The server asked everyone to wait (Retry-After): wait, unless released.
-                        await self._wait_unless_released(self._paused_until - now)
+                        await self._paced(self._wait_unless_released(self._paused_until - now), now)
                         continue
                     self._refill(now)
                     if self._tokens >= 1.0:
@@ -145,9 +176,16 @@ class RateLimiter:
                         self.granted += 1
                         return now
                     # Pacing, not synchronisation: sleep until the next token is due.
-                    await asyncio.sleep((1.0 - self._tokens) / self._rate)
+                    await self._paced(asyncio.sleep((1.0 - self._tokens) / self._rate), now)
         finally:
             self._waiting -= 1
+
+    async def _paced(self, wait: Awaitable[None], since: float) -> None:
+        """Await ``wait``, counting its time in :attr:`paced_seconds` (however it ends)."""
+        try:
+            await wait
+        finally:
+            self.paced_seconds += max(0.0, self._clock() - since)
 
     def release(self) -> None:
         """The run is draining: lookups waiting out a Retry-After (now or later) stop waiting.

@@ -39,7 +39,7 @@ from .circuit import ServicePause
 from .client import RetryHook, Service, ServiceClient, build_http_client
 from .imdb import ImdbLookups
 from .lookups import CachedLookups, Slot
-from .ratelimit import RateLimiter, RateLimiterState
+from .ratelimit import Pacing, RateLimiter, RateLimiterState
 from .settings import EnrichSettings
 from .tmdb import TmdbLookups
 
@@ -192,6 +192,10 @@ class Enricher:
             items_with_imdb=self._items_imdb,
             items_with_errors=self._items_errors,
         )
+
+    def pacing(self) -> tuple[Pacing, ...]:
+        """How much each service's rate limit has held lookups back so far."""
+        return tuple(limiter.pacing(f"{service}_rate") for service, limiter in self.limiters.items())
 
     def rate_limited_by_service(self) -> dict[str, int]:
         """Answers that said "slow down" (429, Retry-After) so far, per service."""

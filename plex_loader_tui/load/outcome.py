@@ -13,6 +13,7 @@ from ..state.runs import RunRecord
 
 if TYPE_CHECKING:
     from ..embed.models import ModelInfo
+    from ..enrich import Pacing
 
 
 class Phase(StrEnum):
@@ -107,6 +108,8 @@ class LoadResult:
     content: ContentCounts = ContentCounts()
     #: The models that embedded (their build and device), once they were loaded.
     models: ModelInfo | None = None
+    #: How much each enrichment service's rate limit held this run back.
+    pacing: tuple[Pacing, ...] = ()
 
     @property
     def left(self) -> int:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..demo.server import DemoServer
     from ..embed.models import Models
     from ..embed.stage import Embedder
-    from ..enrich import Enricher
+    from ..enrich import Enricher, Pacing
     from ..ports import Sink
     from ..search import SearchHit
     from ..sources.plex import PlexSource
@@ -234,6 +234,7 @@ class LoadSession(PipelineControls):
             retry_failed=self.config.retry_failed if retry_failed is None else retry_failed,
         )
         ledger.expect(plan)
+        paced_before = self._pacing()
         try:
             result = await self._run_pipeline(plan)
         except FatalError as exc:
@@ -257,7 +258,12 @@ class LoadSession(PipelineControls):
             startup=self._startup,
             content=self._work.content if self._work is not None else ContentCounts(),
             models=self._models.describe() if self._models is not None else None,
+            pacing=tuple(now.since(paced_before.get(now.service)) for now in self._pacing().values()),
         )
+
+    def _pacing(self) -> dict[str, Pacing]:
+        """Each enrichment service's pacing so far (a session runs many plans: a run's is the difference)."""
+        return {p.service: p for p in self._enricher.pacing()} if self._enricher is not None else {}
 
     def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
         """Remember how this run ended in the load state (``status`` shows it); never fails the run."""
