@@ -22,7 +22,7 @@ from plex_loader_tui.config import resolve_config
 from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.demo.settings import demo_settings
-from plex_loader_tui.load import LoadSession, search_collection
+from plex_loader_tui.load import CollectionSearcher, LoadSession, search_collection
 from plex_loader_tui.pipeline import FatalError
 from plex_loader_tui.state import StateStore, state_db_path
 from store_support import EmbeddedStore
@@ -102,6 +102,35 @@ async def test_search_for_an_items_own_summary_ranks_it_first_for_most_items(ser
         hits = await search_collection(config, payload["summary"][:400], limit=5)
         first += hits[0].point_id == pid
     assert first >= 0.8 * len(candidates), f"{first}/{len(candidates)} ranked first"
+
+
+async def test_a_searcher_keeps_the_collection_open_while_queries_come_and_lets_go_when_idle(server, tmp_path) -> None:
+    config = make_config(server, tmp_path)
+    session, _ = await load(config)
+    points = sorted(read_collection(tmp_path / "qdrant").items())
+    queries = [payload["summary"][:300] for _, payload in points[:3]]
+
+    kept = CollectionSearcher(config, idle_close=3600)
+    hits = [[h.point_id for h in await kept.search(q, 5)] for q in queries]
+    assert (kept.opened, kept.is_open) == (1, True)
+    kept.close()
+    assert not kept.is_open
+    # The same answers as a client opened for one query.
+    assert hits == [[h.point_id for h in await search_collection(config, q, 5)] for q in queries]
+
+    idle = CollectionSearcher(config, kept.models, idle_close=0.01)
+    await idle.search(queries[0], 5)
+    timer = idle._timer
+    if timer is not None:
+        timer.join(30)
+    assert not idle.is_open
+
+    # A search between runs holds the collection; the session's next run takes it over.
+    assert len(await session.search(queries[0], 5)) == 5
+    again = await session.run()
+    assert again.state == "finished" and again.snapshot.failed == 0
+    assert len(await session.search(queries[1], 5)) == 5
+    await session.close()
 
 
 async def test_unreachable_qdrant_url_is_fatal_and_names_the_url(server, tmp_path) -> None:

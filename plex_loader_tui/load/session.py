@@ -307,6 +307,7 @@ class LoadSession(PipelineControls):
         self._embedder = Embedder(models, model_names=models.describe().names)
 
         self._set_phase(Phase.CONNECTING, wiring.describe_target(config))
+        await self.release()  # a search between runs may hold the collection: one client per embedded folder
         self._sink = wiring.make_sink(config, models)
         await asyncio.to_thread(self._sink.connect)
         created = await asyncio.to_thread(self._sink.ensure_collection)
@@ -388,6 +389,7 @@ class LoadSession(PipelineControls):
             ("Qdrant sink", self._sink.close if self._sink else None),
             ("load state", self._store.close if self._store else None),
             ("demo server", self._demo.stop if self._demo else None),
+            ("collection searcher", self._searcher.close if self._searcher else None),
         ]
         for what, close in closers:
             if close is None:
@@ -400,12 +402,18 @@ class LoadSession(PipelineControls):
         self._embedder = None
 
     # ------------------------------------------------------------------ search
+    async def release(self) -> None:
+        """Let go of the collection a search between runs holds (a later search opens it again)."""
+        if self._searcher is not None:
+            await asyncio.to_thread(self._searcher.close)
+
     async def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Hybrid query against the collection this session loads into.
 
         While a run holds the collection its own client and models answer (an
         embedded Qdrant folder admits one client per process); otherwise a
-        client is opened for the query, and the models are kept for the next one.
+        :class:`CollectionSearcher` answers, keeping the collection open while
+        queries come, and the models for the next run.
         """
         from ..search import search
 

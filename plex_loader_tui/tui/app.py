@@ -36,6 +36,7 @@ from textual.worker import Worker, WorkerState
 
 from ..config import RunConfig, StageConfig
 from ..errors import FatalError
+from ..load import CollectionSearcher
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..printable import one_line, printable
@@ -130,6 +131,8 @@ class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, Theming
         self._config_dir: Path = Path(config.config_dir)
         self._theme_dirs = list(theme_dirs) if theme_dirs is not None else theme_files.theme_dirs(self._config_dir)
         self.session: DashboardSession | None = None
+        #: Answers the search screen while there is no session (made at the first search).
+        self._searcher: CollectionSearcher | None = None
         self.result: LoadResult | None = None
         self.fatal_message: str | None = None
         self._load_worker: Worker[Any] | None = None
@@ -202,6 +205,8 @@ class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, Theming
         self._stop_then_exit(EXIT_TERMINATED)
 
     def on_unmount(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
         if self._sigterm_installed:
             try:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
@@ -227,16 +232,21 @@ class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, Theming
         except (FatalError, ValueError) as exc:
             self._show_fatal(exc)
             return
-        self.session = session
+        previous, self.session = self.session, session
         self._show_planned(config)
         self._tuned = {}
         self._shown_info = None
         self._last_phase = None
-        self._load_worker = self._run_load(session)
+        self._load_worker = self._run_load(session, previous)
         self._poll()
 
     @work(exclusive=True, exit_on_error=False, group="load", name="load")
-    async def _run_load(self, session: DashboardSession) -> LoadResult:
+    async def _run_load(self, session: DashboardSession, previous: DashboardSession | None) -> LoadResult:
+        # An embedded folder admits one client: a search since the last run must let go of it first.
+        if previous is not None:
+            await previous.release()
+        if self._searcher is not None:
+            await asyncio.to_thread(self._searcher.close)
         return await session.run()
 
     @on(Worker.StateChanged)

@@ -163,6 +163,9 @@ class AttachedSession:
     async def search(self, query: str, limit: int = 10) -> Sequence[SearchHit]:
         return await self.client.search(query, limit)
 
+    async def release(self) -> None:
+        """Nothing to let go of: the service holds the collection."""
+
     def failures(self, limit: int = FAILURES_SHOWN, offset: int = 0) -> FailurePage:
         return self.client.failures(limit, offset)
 

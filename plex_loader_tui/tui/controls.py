@@ -100,11 +100,12 @@ class ControlsMixin(_Base):
         if session is not None:
             search = session.search
         else:
-            from functools import partial
+            from ..load import CollectionSearcher
 
-            from ..load import search_collection
-
-            search = partial(search_collection, self.config)
+            # One searcher for the app's life: it keeps the models and, while queries come, the collection.
+            if self._searcher is None:
+                self._searcher = CollectionSearcher(self.config)
+            search = self._searcher.search
         collection = session.info.collection if self.attached and session is not None else self.config.collection
         self.push_screen(SearchScreen(search, collection))
 

@@ -57,6 +57,9 @@ class DashboardSession(Protocol):
 
     async def search(self, query: str, limit: int = 10) -> Sequence[SearchHit]: ...
 
+    async def release(self) -> None:
+        """Let go of what the session holds between runs (a search's hold on the collection)."""
+
     def failed_waiting(self) -> int: ...
 
 

@@ -140,5 +140,8 @@ class SimSession(PipelineControls):
             for i in range(min(done, limit))
         ]
 
+    async def release(self) -> None:
+        pass
+
     def failed_waiting(self) -> int:
         return 0

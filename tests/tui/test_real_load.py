@@ -19,7 +19,7 @@ from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.demo.settings import demo_settings
 from plex_loader_tui.tui.app import EXIT_CANCELLED, EXIT_FATAL, EXIT_OK, LoaderApp
-from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen
+from plex_loader_tui.tui.screens import ConfirmScreen, FatalErrorScreen, SearchScreen
 from plex_loader_tui.tui.widgets import StagePanel
 
 SIZE = (130, 40)
@@ -152,7 +152,15 @@ async def test_retry_after_a_run_with_failures_loads_the_failed_items(demo, demo
             assert first.loaded == 60 - first.failed
             assert app.outcome_code() == EXIT_FAILED_ITEMS
             assert "waiting for a retry: press r" in app.query_one("#overall").border_subtitle
+            # A search between the runs opens the collection and keeps it while queries come ...
+            await pilot.press("s")
+            screen = app.screen
+            assert isinstance(screen, SearchScreen)
+            await pilot.press(*"detective", "enter")
+            await wait_for(pilot, lambda: len(screen.hits) == 10, timeout=60, what="hits from the collection")
+            await pilot.press("escape")
             demo.set_faults("plex")  # the server recovers
+            # ... and the retry run takes it over (one client per embedded folder).
             await pilot.press("r")
             await wait_for(pilot, lambda: app.result is not None and app.session.config.retry_failed, timeout=120, what="the retry run")
             retry = app.result.snapshot
