@@ -272,9 +272,12 @@ def test_the_summary_says_when_a_services_rate_limit_set_the_pace(tmp_path: Path
     # 150 items (most with an IMDb id), 5 ids a request, all asked for at once (no queue fills at 150).
     assert imdb["requests"] == server.count("imdb", None) > 20
     assert (imdb["requests"] - 2) / 5 <= imdb["paced_s"] <= result["run_s"]
+    # One line at most, for the service that held lookups back longest (they wait side by side).
+    assert imdb["paced_s"] > pacing["TMDb"]["paced_s"]
     note = "IMDb's rate limit (5 requests/s) held enrichment back for"
     assert (note in out) == (imdb["paced_s"] >= 0.5 * result["run_s"]), out
     assert "--imdb-rate raises it" in out or note not in out
+    assert "TMDb's rate limit" not in out
 
 
 def _closed_port() -> int:
