@@ -134,6 +134,9 @@ async def test_every_control_route_acts_on_the_real_service(server, tmp_path) ->
         assert samples[("plex_loader_syncs_total", (("kind", "changes"),))] == body["totals"]["syncs"]["changes"]
         assert samples[("plex_loader_notification_events_received_total", ())] == body["watch"]["events_received"]
         assert samples[("plex_loader_watch_connected", ())] == 1
+        assert set(body["totals"]["paced_seconds"]) == {"tmdb", "imdb"}
+        for service, seconds in body["totals"]["paced_seconds"].items():
+            assert samples[("plex_loader_paced_seconds_total", (("service", service),))] == seconds >= 0
         assert samples[("plex_loader_dead_letters_waiting", ())] == body["failed_waiting"] == 0
         upserted = sum(i["count"] for i in body["totals"]["items"] if (i["stage"], i["outcome"]) == ("upsert", "out"))
         assert samples[("plex_loader_items_processed_total", (("outcome", "out"), ("stage", "upsert")))] == upserted

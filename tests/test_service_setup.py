@@ -186,7 +186,8 @@ def test_every_optional_part_of_the_status_round_trips():
         watch=WatchStatus(True, events_received=5, events_dropped=1, reconnects=2, last_event_at=1.75,
                           pending_changes=3),
         totals=ServiceTotals(items={("embed", "out"): 4, ("upsert", "failed"): 1}, retries={"enrich": 2},
-                             errors={"enrich": 3}, rate_limited={"tmdb": 6}, syncs={"reconcile": 1}, deleted=4),
+                             errors={"enrich": 3}, rate_limited={"tmdb": 6}, paced_seconds={"imdb": 12.625},
+                             syncs={"reconcile": 1}, deleted=4),
         failed_waiting=1, last_sync=record, last_success=record, next_sync_at=99.5,
         current_sync=SyncKind.CHANGES,
     )

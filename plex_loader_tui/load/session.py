@@ -164,6 +164,10 @@ class LoadSession(PipelineControls):
         """One page of the dead letters waiting for a retry, most recent first (empty while closed)."""
         return self._store.failed_items(limit=limit, offset=offset) if self._store is not None else []
 
+    def paced_seconds_by_service(self) -> dict[str, float]:
+        """Seconds each enrichment service's rate limit held lookups back, since :meth:`open`."""
+        return self._enricher.paced_seconds_by_service() if self._enricher is not None else {}
+
     def rate_limited_by_service(self) -> dict[str, int]:
         """Answers that said "slow down", per enrichment service, since :meth:`open`."""
         return self._enricher.rate_limited_by_service() if self._enricher is not None else {}

@@ -99,6 +99,7 @@ class ServiceTotals:
     retries: Mapping[str, int] = field(default_factory=dict)
     errors: Mapping[str, int] = field(default_factory=dict)
     rate_limited: Mapping[str, int] = field(default_factory=dict)  # per service (tmdb, imdb, plex)
+    paced_seconds: Mapping[str, float] = field(default_factory=dict)  # per service: its rate limit held lookups back
     syncs: Mapping[str, int] = field(default_factory=dict)  # per SyncKind
     deleted: int = 0
 

@@ -46,7 +46,7 @@ def _single(
     return metric
 
 
-def _per_label(name: str, doc: str, label: str, counts: Mapping[str, int]) -> CounterMetricFamily:
+def _per_label(name: str, doc: str, label: str, counts: Mapping[str, float]) -> CounterMetricFamily:
     """A counter with one sample per value of ``label``."""
     family = _counter(name, doc, (label,))
     for value, count in sorted(counts.items()):
@@ -134,6 +134,8 @@ class ServiceCollector(Collector):
         yield _per_label("errors", "errors, per stage (each retry's cause included)", "stage", totals.errors)
         yield _per_label("rate_limited", "answers that asked us to slow down (429), per service", "service",
                          totals.rate_limited)
+        yield _per_label("paced_seconds", "seconds a service's rate limit held lookups back (requests queue: "
+                         "never more than the time passed)", "service", totals.paced_seconds)
         yield _per_label("syncs", "syncs run, by why they ran", "kind", totals.syncs)
         yield _single(_counter, "deletions", "points deleted because their item left Plex", totals.deleted)
 

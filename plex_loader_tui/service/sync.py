@@ -156,7 +156,9 @@ class SyncService:
             snapshot=snapshot,
             stage_settings=self._stage_settings(),
             watch=watch,
-            totals=self._totals.view(running, self.session.rate_limited_by_service()),
+            totals=self._totals.view(
+                running, self.session.rate_limited_by_service(), self.session.paced_seconds_by_service()
+            ),
             failed_waiting=self.session.failed_waiting(),
             last_sync=self._last,
             last_success=self._last_success,

@@ -37,8 +37,13 @@ class RunningTotals:
         if snapshot is not None:
             _add_snapshot(self.items, self.retries, self.errors, snapshot)
 
-    def view(self, running: PipelineSnapshot | None, rate_limited: dict[str, int]) -> ServiceTotals:
-        """The totals now: finished syncs plus the one running (``running``), if any."""
+    def view(
+        self, running: PipelineSnapshot | None, rate_limited: dict[str, int], paced_seconds: dict[str, float]
+    ) -> ServiceTotals:
+        """The totals now: finished syncs plus the one running (``running``), if any.
+
+        ``rate_limited`` and ``paced_seconds`` come from the enricher, which lives as long as the service.
+        """
         items, retries, errors = Counter(self.items), Counter(self.retries), Counter(self.errors)
         if running is not None:
             _add_snapshot(items, retries, errors, running)
@@ -47,6 +52,7 @@ class RunningTotals:
             retries=dict(retries),
             errors=dict(errors),
             rate_limited=dict(rate_limited),
+            paced_seconds=dict(paced_seconds),
             syncs=dict(self.syncs),
             deleted=self.deleted,
         )

@@ -196,6 +196,7 @@ def totals_to_json(totals: ServiceTotals) -> JSON:
         "retries": dict(totals.retries),
         "errors": dict(totals.errors),
         "rate_limited": dict(totals.rate_limited),
+        "paced_seconds": dict(totals.paced_seconds),
         "syncs": dict(totals.syncs),
         "deleted": totals.deleted,
     }
