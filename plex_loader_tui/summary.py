@@ -104,11 +104,7 @@ def build_summary(
             "content_unchanged": result.content.unchanged,
         },
         "embedding": _embedding(result),
-        "pacing": [
-            {"service": p.service, "setting": p.setting, "rate": p.rate, "requests": p.requests,
-             "paced_s": round(p.paced_s, 3)}
-            for p in result.pacing
-        ],
+        "pacing": pacing_entries(result),
         "stages": stages,
         "failures": failures,
         "failure_groups": failure_groups(result.dead_letters, secrets),
@@ -116,6 +112,29 @@ def build_summary(
         "fatal_error": redact(result.fatal_error, secrets) if result.fatal_error else None,
         "config": config.masked(),
     }
+
+
+def pacing_entries(result: LoadResult) -> list[dict[str, Any]]:
+    """The summary's ``pacing``: how long each enrichment service's rate limit held the run back."""
+    return [
+        {"service": p.service, "setting": p.setting, "rate": p.rate, "requests": p.requests,
+         "paced_s": round(p.paced_s, 3)}
+        for p in result.pacing
+    ]
+
+
+def pacing_note(pacing: Sequence[dict[str, Any]], run_s: float) -> str | None:
+    """One sentence naming the service whose rate limit set the run's pace, if one did."""
+    # Services wait side by side; the one that held lookups back longest set the pace.
+    paced = max(pacing, key=lambda p: p["paced_s"], default=None)
+    if paced is None or run_s <= 0 or paced["paced_s"] < PACED_NOTE_SHARE * run_s:
+        return None
+    flag = SETTINGS_BY_NAME[paced["setting"]].flags[0]
+    return (
+        f"{paced['service']}'s rate limit ({paced['rate']:g} requests/s) held enrichment back for "
+        f"{paced['paced_s']:.0f} of {run_s:.0f} s: the load went at its pace "
+        f"({flag} raises it if the service allows more)"
+    )
 
 
 def _embedding(result: LoadResult) -> dict[str, Any] | None:
@@ -196,15 +215,9 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{counts['payload_only_updates']}, unchanged {counts['content_unchanged']}; "
             f"dense model {embedding['dense_build']} on {embedding['device']}"
         )
-    # Services wait side by side; the one that held lookups back longest set the pace.
-    paced = max(summary.get("pacing", ()), key=lambda p: p["paced_s"], default=None)
-    if paced is not None and summary["run_s"] > 0 and paced["paced_s"] >= PACED_NOTE_SHARE * summary["run_s"]:
-        flag = SETTINGS_BY_NAME[paced["setting"]].flags[0]
-        lines.append(
-            f"{paced['service']}'s rate limit ({paced['rate']:g} requests/s) held enrichment back for "
-            f"{paced['paced_s']:.0f} of {summary['run_s']:.0f} s: the load went at its pace "
-            f"({flag} raises it if the service allows more)"
-        )
+    paced = pacing_note(summary.get("pacing", ()), summary["run_s"])
+    if paced is not None:
+        lines.append(paced)
     if counts.get("deletions_held_back"):
         lines.append(
             f"kept {counts['deletions_held_back']} items a listing lacked: so many gone at once looks like a bad "

@@ -222,3 +222,17 @@ def test_headless_last_line_and_summary_json_agree_on_a_load_with_failures(serve
     assert any(line.startswith(f"finished: loaded {SIZE - 1}, skipped (unchanged) 0, failed 1 of {SIZE} items")
                and f"({data['items_per_s']:.1f} items/s, after {data['startup_s']:.1f} s start-up)" in line
                for line in lines), done.stdout
+
+
+async def test_the_closing_notification_names_the_service_whose_rate_limit_set_the_pace(server, tmp_path):
+    session = LoadSession(make_config(server, tmp_path, imdb_rate=4.0))
+    result = await session.run()
+    assert result.state == "finished"
+    imdb = next(p for p in result.pacing if p.service == "IMDb")
+    assert imdb.requests == server.count("imdb", None) > 10
+    # The bucket (burst 1 at 4/s) paced every request but the first; never longer than the run.
+    assert (imdb.requests - 2) / 4 <= imdb.paced_s <= result.snapshot.elapsed
+    summary = build_summary(result, session.info, session.config, exit_code=result.exit_code)
+    note = "IMDb's rate limit (4 requests/s) held enrichment back for"
+    paced = imdb.paced_s >= 0.5 * result.snapshot.elapsed
+    assert (note in result_notice(result).message) == paced == any(line.startswith(note) for line in summary_lines(summary))

@@ -9,7 +9,7 @@ from ..config import RunConfig
 from ..exit_codes import ExitCode
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot
-from ..summary import build_summary, outcome_line
+from ..summary import build_summary, outcome_line, pacing_entries, pacing_note
 from . import format as fmt
 
 EXIT_OK = ExitCode.OK
@@ -70,6 +70,9 @@ def result_notice(result: LoadResult) -> Notice:
     )
     if state in (Phase.DRAINED, Phase.CANCELLED) and result.left:
         message += f"\n{result.left:,} {_items(result.left)} left for the next run."
+    paced = pacing_note(pacing_entries(result), snapshot.elapsed)
+    if paced is not None:
+        message += f"\n{paced}."
     if failed:
         message += "\nPress r to retry the failed items."
     return Notice(message, f"Load {state}", "warning" if failed or result.left else "information")
