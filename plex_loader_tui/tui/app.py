@@ -40,28 +40,22 @@ from ..load import CollectionSearcher
 from ..load.outcome import LoadResult, Phase, SessionInfo
 from ..pipeline.metrics import PipelineSnapshot, PipelineState, StageSnapshot
 from ..printable import one_line, printable
-from ..secrets import mask_in_text, mask_url, redact
+from ..secrets import mask_url
 from ..stages import STAGE_NAMES
 from . import themes as theme_files
 from .attach_mode import AttachedMixin, AttachHeader, detach_bindings
 from .commands import LoaderCommands
 from .controls import ControlsMixin
+from .ending import EndingMixin
 from .keymap import KeysMixin
 from .outcome import (  # the exit codes are re-exported: tests and callers name them from here
     EXIT_CANCELLED,
-    EXIT_FATAL,
-    EXIT_OK,
+    EXIT_FATAL,  # noqa: F401
+    EXIT_OK,  # noqa: F401
     EXIT_TERMINATED,
-    exit_line,
-    next_step_note,
-    result_notice,
-    unfinished_result,
 )
 from .profile_actions import ProfileMixin
-from .screens import (
-    ErrorDetailScreen,
-    FatalErrorScreen,
-)
+from .screens import ErrorDetailScreen
 from .session import DashboardSession, SessionFactory, default_session_factory
 from .theming import ThemingMixin
 from .tuning import TuningMixin
@@ -77,7 +71,9 @@ POLL_INTERVAL = 0.25
 QUIT_GRACE_SECONDS = 15.0
 
 
-class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixin, App[int]):
+class LoaderApp(
+    AttachedMixin, ControlsMixin, EndingMixin, TuningMixin, ProfileMixin, ThemingMixin, KeysMixin, App[int]
+):
     """The operator's cockpit for one load (and the retries and re-runs after it)."""
 
     TITLE = "plex-loader-tui"
@@ -276,66 +272,6 @@ class LoaderApp(AttachedMixin, ControlsMixin, TuningMixin, ProfileMixin, Theming
         elif self._restart_with is not None:
             config, self._restart_with = self._restart_with, None
             self.start_load(config)
-
-    def _next_step_note(self) -> str:
-        """A hint under the progress panel once a run has ended."""
-        if self.running or self.result is None:
-            return ""
-        return next_step_note(self.result)
-
-    def _announce_result(self) -> None:
-        assert self.result is not None
-        notice = result_notice(self.result)
-        self.notify(notice.message, title=notice.title, severity=notice.severity, timeout=10)
-
-    def _secrets(self) -> list[str | None]:
-        config = self.session.config if self.session is not None else self.config
-        return list(config.secret_values())
-
-    def _show_fatal(self, error: BaseException | None) -> None:
-        if isinstance(error, FatalError):
-            message = str(error) or type(error).__name__
-            title = "The load stopped"
-        else:
-            # Not one of ours: a bug. Say so plainly; the log has the traceback.
-            log.error("the load failed unexpectedly", exc_info=error)
-            message = f"Unexpected error {type(error).__name__}: {error}"
-            title = "The load failed"
-        message = mask_in_text(redact(message, self._secrets()))
-        self.fatal_message = message
-        for bar in self.query(PhaseBar):
-            bar.display = False
-        # What "Back to dashboard" shows: the run failed (the polls stop drawing over it).
-        for overall in self.query(OverallPanel):
-            overall.show_failed(message)
-        for panel in self.query(StagePanel):
-            panel.show_stopped()
-        self.push_screen(FatalErrorScreen(message, title), self._fatal_answered)
-
-    def _fatal_answered(self, quit_app: bool | None) -> None:
-        if quit_app:
-            self.exit(return_code=EXIT_FATAL)
-
-    def outcome_code(self) -> int:
-        """The exit code that describes how the last load ended."""
-        if self.fatal_message is not None:
-            return EXIT_FATAL
-        result = self.result
-        if result is None:
-            return EXIT_CANCELLED if self.session is not None and self.session.phase == Phase.CANCELLED else EXIT_OK
-        if result.state == Phase.CANCELLED:
-            return EXIT_CANCELLED
-        # The session's own rule (failed items, or items loaded without their
-        # TMDb/IMDb data) so the dashboard and --no-ui agree.
-        return result.exit_code
-
-    def exit_line(self, exit_code: int) -> str | None:
-        """The closing line for the terminal: how the last load ended (None if none started)."""
-        session = self.session
-        if session is None:
-            return None
-        result = self.result or unfinished_result(session.snapshot(), self.fatal_message)
-        return exit_line(result, session.info, session.config, exit_code)
 
     def _stop_then_exit(self, code: int) -> None:
         if not self.running:
