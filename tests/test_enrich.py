@@ -475,7 +475,7 @@ async def test_rate_limiter_paces_requests() -> None:
     elapsed = time.monotonic() - start
     assert elapsed >= 0.19
     # That time is what the limit held the requests back.
-    pacing = limiter.pacing("tmdb_rate")
+    pacing = limiter.pacing("tmdb")
     assert (pacing.requests, pacing.rate) == (21, 100.0)
     assert 0.19 <= pacing.paced_s <= elapsed
     assert pacing.since(pacing).requests == 0 and pacing.since(pacing).paced_s == 0.0

@@ -51,22 +51,28 @@ class RateLimiterState:
 class Pacing:
     """How much one service's rate limit held lookups back: what makes a load enrichment-bound.
 
-    ``setting`` names the rate's setting (``tmdb_rate``); ``paced_s`` is wall-clock time a
-    request slept for a token or a Retry-After pause (never more than the time measured).
+    ``service`` is the name shown (``TMDb``), ``key`` the one in settings and metrics (``tmdb``);
+    ``paced_s`` is wall-clock time a request slept for a token or a Retry-After pause (never
+    more than the time measured).
     """
 
     service: str
-    setting: str
+    key: str
     rate: float
     requests: int
     paced_s: float
+
+    @property
+    def setting(self) -> str:
+        """The setting of the service's rate (``tmdb_rate``)."""
+        return f"{self.key}_rate"
 
     def since(self, earlier: Pacing | None) -> Pacing:
         """The requests and paced time after ``earlier`` (a reading of the same limiter)."""
         if earlier is None:
             return self
         return Pacing(
-            self.service, self.setting, self.rate,
+            self.service, self.key, self.rate,
             self.requests - earlier.requests, max(0.0, self.paced_s - earlier.paced_s),
         )
 
@@ -148,9 +154,9 @@ class RateLimiter:
             rate_limited=self.rate_limited,
         )
 
-    def pacing(self, setting: str) -> Pacing:
-        """Requests granted and time paced so far; ``setting`` names the configured rate."""
-        return Pacing(self.name, setting, self.configured_rate, self.granted, self.paced_seconds)
+    def pacing(self, key: str) -> Pacing:
+        """Requests granted and time paced so far; ``key`` is the service's (``tmdb``)."""
+        return Pacing(self.name, key, self.configured_rate, self.granted, self.paced_seconds)
 
     # -- taking tokens -----------------------------------------------------------
 

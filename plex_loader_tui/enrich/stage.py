@@ -195,11 +195,7 @@ class Enricher:
 
     def pacing(self) -> tuple[Pacing, ...]:
         """How much each service's rate limit has held lookups back so far."""
-        return tuple(limiter.pacing(f"{service}_rate") for service, limiter in self.limiters.items())
-
-    def paced_seconds_by_service(self) -> dict[str, float]:
-        """Seconds each service's rate limit has held lookups back so far (see :class:`Pacing`)."""
-        return {service: limiter.paced_seconds for service, limiter in self.limiters.items()}
+        return tuple(limiter.pacing(service) for service, limiter in self.limiters.items())
 
     def rate_limited_by_service(self) -> dict[str, int]:
         """Answers that said "slow down" (429, Retry-After) so far, per service."""

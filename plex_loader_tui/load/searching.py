@@ -105,9 +105,8 @@ class CollectionSearcher:
             sink.close()
 
     def _arm_timer(self) -> None:
-        self._generation += 1
-        generation = self._generation
-        self._timer = threading.Timer(self.idle_close, self._close_if_idle, args=(generation,))
+        # Called after _cancel_timer: the generation is already this timer's own.
+        self._timer = threading.Timer(self.idle_close, self._close_if_idle, args=(self._generation,))
         self._timer.daemon = True  # never keeps the process alive
         self._timer.start()
 

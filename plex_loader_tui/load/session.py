@@ -166,7 +166,7 @@ class LoadSession(PipelineControls):
 
     def paced_seconds_by_service(self) -> dict[str, float]:
         """Seconds each enrichment service's rate limit held lookups back, since :meth:`open`."""
-        return self._enricher.paced_seconds_by_service() if self._enricher is not None else {}
+        return {p.key: p.paced_s for p in self._pacing().values()}
 
     def rate_limited_by_service(self) -> dict[str, int]:
         """Answers that said "slow down", per enrichment service, since :meth:`open`."""
