@@ -327,9 +327,10 @@ async def test_pause_stops_items_flowing_and_resume_restarts_them() -> None:
     while processed < 100:
         await asyncio.sleep(0.001)
     pipeline.pause()
-    await asyncio.sleep(0.05)  # let the in-flight batches finish
+    while pipeline.snapshot().stage("w").state != "paused":  # the batches in flight finish first
+        await asyncio.sleep(0.001)
     held = processed
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # a window in which nothing may move
     assert processed == held
     assert pipeline.snapshot().stage("w").state == "paused"
     paused_at = held
@@ -446,12 +447,22 @@ def test_invalid_settings_are_refused() -> None:
 
 
 async def test_snapshot_reports_bottleneck_and_eta_while_running() -> None:
+    # The slow stage loads a few batches, then holds its next one: the quick
+    # stage fills the queue between them and stays blocked. (Sampling a
+    # free-running pair at a fixed moment caught the quick stage in its 1 ms of
+    # work now and then on a busy machine.)
+    loaded = 0
+
     async def quick(batch: list[int]) -> list[int]:
         await asyncio.sleep(0.001)
         return batch
 
     async def slow(batch: list[int]) -> list[int]:
+        nonlocal loaded
+        if loaded >= 5:
+            await asyncio.sleep(3600)  # held until the run is cancelled
         await asyncio.sleep(0.02)
+        loaded += 1
         return batch
 
     pipeline = Pipeline(
@@ -460,13 +471,17 @@ async def test_snapshot_reports_bottleneck_and_eta_while_running() -> None:
         total=100_000,
     )
     run = asyncio.create_task(pipeline.run())
-    await asyncio.sleep(1.2)
     snap = pipeline.snapshot()
+    # The bottleneck needs a second of the slow stage being busy (a share of
+    # the 5 s utilisation window); poll for the condition, not a guessed time.
+    while not (snap.bottleneck == "slow" and snap.stage("quick").state == "backpressure") and not run.done():
+        await asyncio.sleep(0.01)
+        snap = pipeline.snapshot()
     pipeline.cancel()
     await run
+    assert snap.stage("quick").state == "backpressure"
     assert snap.bottleneck == "slow"
     assert snap.eta is not None and snap.eta > 0
-    assert snap.stage("quick").state == "backpressure"
     assert snap.throughput > 0
 
 
