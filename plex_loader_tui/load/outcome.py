@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -9,11 +10,14 @@ from typing import TYPE_CHECKING
 
 from ..exit_codes import ExitCode
 from ..pipeline import DeadLetter, PipelineSnapshot
-from ..state.runs import RunRecord
+from ..state.runs import RunRecord, record_run
 
 if TYPE_CHECKING:
     from ..embed.models import ModelInfo
     from ..enrich import Pacing
+    from ..state.store import StateStore
+
+log = logging.getLogger(__name__)
 
 
 class Phase(StrEnum):
@@ -154,3 +158,11 @@ def run_record(command: str, started_at: float, result: LoadResult | None, error
         total=result.total if result is not None else None,
         error=error,
     )
+
+
+def remember_run(store: StateStore, record: RunRecord) -> None:
+    """Keep how a run ended in the load state (``status`` shows it); never fails the run."""
+    try:
+        record_run(store, record)
+    except Exception:  # noqa: BLE001 - a record for display only
+        log.warning("could not record this run in the load state", exc_info=True)

@@ -26,9 +26,9 @@ from ..pipeline import Pipeline, PipelineControls, PipelineState, StageReport
 from ..ports import ListingPlan, ServerInfo
 from ..secrets import redact
 from ..stages import STAGE_NAMES, StageName
-from ..state.ledger import Deletions, MassDeleteGuard
+from ..state.ledger import Deletions
 from . import wiring
-from .outcome import ContentCounts, LoadResult, Phase, SessionInfo, run_record
+from .outcome import ContentCounts, LoadResult, Phase, SessionInfo, remember_run, run_record
 from .searching import CollectionSearcher
 
 if TYPE_CHECKING:
@@ -245,7 +245,10 @@ class LoadSession(PipelineControls):
             raise self._redacted(exc) from None
         deletions = Deletions()
         if result.state == PipelineState.FINISHED and not self.config.no_delete and not ledger.retry_failed:
-            deletions = await self._delete_gone(plan)
+            from .stages import delete_gone
+
+            assert self._sink is not None
+            deletions = await delete_gone(ledger, self._sink, plan, self._secrets())
         self._set_phase(Phase(result.state))
         return LoadResult(
             state=result.state,
@@ -270,16 +273,9 @@ class LoadSession(PipelineControls):
         return {p.service: p for p in self._enricher.pacing()} if self._enricher is not None else {}
 
     def _record_run(self, result: LoadResult | None, error: str | None = None) -> None:
-        """Remember how this run ended in the load state (``status`` shows it); never fails the run."""
-        from ..state.runs import record_run
-
-        if self._store is None:
-            return
-        command = "retry-failed" if self.config.retry_failed else "load"
-        try:
-            record_run(self._store, run_record(command, self._started_at, result, error))
-        except Exception:  # noqa: BLE001 - a record for display only
-            log.warning("could not record this run in the load state", exc_info=True)
+        if self._store is not None:
+            command = "retry-failed" if self.config.retry_failed else "load"
+            remember_run(self._store, run_record(command, self._started_at, result, error))
 
     async def open(self) -> None:
         """Start the demo server if asked, connect to Plex while the models load, open the sink and the state."""
@@ -322,20 +318,9 @@ class LoadSession(PipelineControls):
         return lambda error: self._reports[stage].retry(error)
 
     def _new_ledger(self, *, full: bool, retry_failed: bool) -> LoadLedger:
-        from ..embed.text import TEXT_VERSION
-        from ..state.ledger import LoadLedger
-
         assert self._store is not None and self._embedder is not None and self._server is not None
-        return LoadLedger(
-            self._store,
-            server_id=self._server.machine_identifier,
-            model_names="|".join(self._embedder.model_names),
-            text_version=TEXT_VERSION,
-            full=full,
-            retry_failed=retry_failed,
-            secrets=self._secrets(),
-            mass_delete=MassDeleteGuard(allowed=self.config.allow_mass_delete),
-        )
+        return wiring.new_ledger(self.config, self._store, self._server, self._embedder.model_names,
+                                 full=full, retry_failed=retry_failed, secrets=self._secrets())
 
     async def plan_listing(self) -> ListingPlan:
         """List and size the libraries (retried like a page)."""
@@ -367,19 +352,6 @@ class LoadSession(PipelineControls):
             asyncio.get_running_loop().call_soon(self._pipeline.pause)
         self._set_phase(Phase.RUNNING)
         return await self._pipeline.run()
-
-    async def _delete_gone(self, plan: ListingPlan) -> Deletions:
-        assert self._ledger is not None and self._sink is not None
-        ledger, sink = self._ledger, self._sink
-        gone = ledger.delete_missing if plan.targeted else ledger.delete_gone
-        try:
-            return await asyncio.to_thread(gone, sink)
-        except FatalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the load itself succeeded
-            # Deleting is idempotent: the next complete run tries again.
-            log.warning("could not delete the points of items gone from Plex: %s", redact(str(exc), self._secrets()))
-            return Deletions()
 
     async def close(self) -> None:
         """Close every part :meth:`open` made (the models stay, for a search or the next run)."""

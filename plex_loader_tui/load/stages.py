@@ -24,8 +24,9 @@ from ..errors import FatalError
 from ..models import EmbeddedPoint, LoadItem, PayloadUpdate
 from ..pipeline import ItemFailure, RetryPolicy, Stage, StageOutput, StageReport, StageStatus
 from ..ports import ListingPlan, PageRequest, Sink, Source
+from ..secrets import redact
 from ..stages import StageName
-from ..state.ledger import LoadLedger
+from ..state.ledger import Deletions, LoadLedger
 from .outcome import ContentCounts
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,23 @@ async def plan_listing(source: Source) -> ListingPlan:
         return await policy.call(lambda: asyncio.to_thread(source.plan), on_retry=on_retry)
     except source.retry_on as exc:
         raise ListingPlanError(f"Could not list the libraries ({policy.attempts} attempts): {exc}") from None
+
+
+async def delete_gone(ledger: LoadLedger, sink: Sink, plan: ListingPlan, secrets: list[str | None]) -> Deletions:
+    """After a finished run, delete the points of items gone from the source (in a thread).
+
+    A complete listing deletes what it no longer lists; a plan of changed
+    keys deletes the keys the source no longer knows. A failure is a warning,
+    not a failed load: deleting is idempotent and the next complete run tries again.
+    """
+    gone = ledger.delete_missing if plan.targeted else ledger.delete_gone
+    try:
+        return await asyncio.to_thread(gone, sink)
+    except FatalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the load itself succeeded
+        log.warning("could not delete the points of items gone from Plex: %s", redact(str(exc), secrets))
+        return Deletions()
 
 
 def retry_table(source: Source, sink: Sink) -> dict[str, RetryPolicy]:

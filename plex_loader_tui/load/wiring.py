@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..sinks.qdrant import QdrantSink
     from ..sinks.qdrant_edge import EdgeSink
     from ..sources.plex import PlexSettings, PlexSource
+    from ..state.ledger import LoadLedger
     from ..state.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,26 @@ def open_store(config: RunConfig, *, collection_created: bool) -> StateStore:
         log.warning("collection %r is new: clearing the load state at %s", config.collection, path)
         StateStore.reset(path)
     return StateStore.open(path)
+
+
+def new_ledger(
+    config: RunConfig, store: StateStore, server: ServerInfo, model_names: tuple[str, ...], *,
+    full: bool, retry_failed: bool, secrets: list[str | None],
+) -> LoadLedger:
+    """The bookkeeping of one run over ``store``: what is loaded, for which server, models and text."""
+    from ..embed.text import TEXT_VERSION
+    from ..state.ledger import LoadLedger, MassDeleteGuard
+
+    return LoadLedger(
+        store,
+        server_id=server.machine_identifier,
+        model_names="|".join(model_names),
+        text_version=TEXT_VERSION,
+        full=full,
+        retry_failed=retry_failed,
+        secrets=secrets,
+        mass_delete=MassDeleteGuard(allowed=config.allow_mass_delete),
+    )
 
 
 def make_enricher(
