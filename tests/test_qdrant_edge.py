@@ -372,3 +372,34 @@ def test_upkeep_moves_points_into_on_disk_segments_and_changes_no_answer(tmp_pat
         kept.close()
     with edge_sink(tmp_path / "upkept") as again:  # reopened: the optimized segments are on disk
         assert again.count() == len(points)
+
+
+def test_an_older_shards_in_ram_payload_indexes_are_rebuilt_on_disk_and_still_filter(tmp_path, points, embedder, caplog):
+    # A shard as an earlier version left it: the same vectors, its payload indexes in RAM
+    # (no memory setting). Opening it for a load must put them on disk, not only the new ones.
+    from plex_loader_tui.sinks.qdrant_schema import IndexKind
+
+    in_ram = {IndexKind.TEXT: lambda: qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True),
+              IndexKind.KEYWORD: qe.KeywordIndexParams,
+              IndexKind.INTEGER: lambda: qe.IntegerIndexParams(lookup=True, range=True)}
+    with edge_sink(tmp_path / "old") as old:
+        old.ensure_collection()
+        old.upsert(points)
+        for index in PAYLOAD_INDEXES:
+            old.shard.update(qe.UpdateOperation.create_field_index(index.field, in_ram[index.kind]()))
+        movie = SearchFilters(type="movie")
+        before = {h.point_id for h in search(old, embedder, "a storm", 50, movie)}
+        assert all(i.params.memory is None for i in old.shard.info().payload_schema.values())
+
+    with caplog.at_level("INFO", logger="plex_loader_tui.sinks.qdrant_edge"), edge_sink(tmp_path / "old") as again:
+        again.ensure_collection()
+        schema = again.shard.info().payload_schema
+        assert {name: i.params.memory for name, i in schema.items()} == {i.field: qe.Memory.Cold for i in PAYLOAD_INDEXES}
+        assert {h.point_id for h in search(again, embedder, "a storm", 50, movie)} == before != set()
+        assert again.count() == len(points)
+    assert f"Rebuilding {len(PAYLOAD_INDEXES)} payload indexes" in caplog.text
+
+    with caplog.at_level("INFO"), edge_sink(tmp_path / "old") as third:  # once: nothing left to rebuild
+        caplog.clear()
+        third.ensure_collection()
+    assert "Rebuilding" not in caplog.text

@@ -14,7 +14,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from ..models import SearchFilters
-from .qdrant_schema import DENSE_VECTOR, SPARSE_VECTOR, TEXT_INDEX, IndexKind, PayloadIndex
+from .qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, TEXT_INDEX, IndexKind, PayloadIndex
 from .shape import CollectionShape, DenseShape
 
 #: The file Edge keeps a shard's vector configuration in.
@@ -66,6 +66,21 @@ def edge_filter(filters: SearchFilters | None) -> qe.Filter | None:
     if not filters:
         return None
     return qe.Filter(must=[qe.FieldCondition(key=key, match=qe.MatchValue(value)) for key, value in filters.conditions()])
+
+
+def stale_indexes(info: qe.ShardInfo) -> list[PayloadIndex]:
+    """The declared payload indexes the shard lacks, has as another kind, or keeps in RAM.
+
+    Shards written before the indexes moved to disk keep theirs in RAM
+    (``memory`` unset) whatever config they are opened with; recreating such
+    an index puts it on disk.
+    """
+    have = info.payload_schema
+    kinds = index_kinds(info)
+    return [
+        index for index in PAYLOAD_INDEXES
+        if kinds.get(index.field) != index.kind.value or have[index.field].params.memory != qe.Memory.Cold
+    ]
 
 
 def index_kinds(info: qe.ShardInfo) -> dict[str, str]:

@@ -60,7 +60,7 @@ import qdrant_edge as qe
 from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
 from .disk_room import opening_cost
-from .edge_schema import CONFIG_FILE, edge_config, edge_filter, edge_index_schema, index_kinds, shard_shape
+from .edge_schema import CONFIG_FILE, edge_config, edge_filter, edge_index_schema, shard_shape, stale_indexes
 from .fusion import prefetch_depth, rrf_fuse
 from .qdrant_errors import (
     TRANSIENT_ERRORS,
@@ -70,7 +70,7 @@ from .qdrant_errors import (
     free_space,
     storage_failure,
 )
-from .qdrant_schema import DENSE_VECTOR, PAYLOAD_INDEXES, SPARSE_VECTOR, CollectionSpec, PayloadIndex
+from .qdrant_schema import DENSE_VECTOR, SPARSE_VECTOR, CollectionSpec, PayloadIndex
 from .shape import CollectionShape
 from .store_format import EDGE_FOLDER, StoreFormat, StoreFormatError, detect_format
 
@@ -222,10 +222,16 @@ class EdgeSink:
             )
 
     def _ensure_indexes(self) -> None:
-        """Create the payload indexes of :mod:`.qdrant_schema` that the shard lacks (older shards too)."""
+        """Create the payload indexes of :mod:`.qdrant_schema` the shard lacks, or holds in RAM (older shards)."""
         with self._calling():
-            have = index_kinds(self.shard.info())
-        self.create_indexes([i for i in PAYLOAD_INDEXES if have.get(i.field) != i.kind.value])
+            info = self.shard.info()
+        stale = stale_indexes(info)
+        moved = [i.field for i in stale if i.field in info.payload_schema]
+        if moved:
+            # Once per older shard: its indexes would otherwise grow in RAM with the collection.
+            logger.info("Rebuilding %d payload indexes of collection %r on disk, once for a collection written "
+                        "before they moved there (about 30 s at 100,000 points)", len(moved), self.collection)
+        self.create_indexes(stale)
 
     def create_indexes(self, indexes: Sequence[PayloadIndex]) -> None:
         """Create the given payload indexes (an existing index of a field is replaced)."""
