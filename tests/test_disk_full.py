@@ -29,7 +29,8 @@ from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.embed.stage import Embedder
 from plex_loader_tui.exit_codes import ExitCode
 from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink, QdrantStorageError
-from plex_loader_tui.sinks.qdrant_edge import EDGE_HEADROOM, EdgeSink
+from plex_loader_tui.sinks.edge_errors import EDGE_HEADROOM
+from plex_loader_tui.sinks.qdrant_edge import EdgeSink
 
 DENSE, SPARSE = "BAAI/bge-small-en-v1.5", "Qdrant/bm25"
 REPO = Path(__file__).resolve().parents[1]

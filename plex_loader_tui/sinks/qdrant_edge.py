@@ -24,7 +24,7 @@ library and opening a collection takes milliseconds
 * **A full disk**: Edge writes through memory-mapped, preallocated (sparse)
   files; when the disk fills under such a write the kernel kills the process
   with SIGBUS, with no error to catch. So the sink refuses to write while the
-  file system has less than :data:`EDGE_HEADROOM` free: a fatal storage error
+  file system has less than :data:`.edge_errors.EDGE_HEADROOM` free: a fatal storage error
   in one line instead. (Another program filling the disk between the check
   and the write can still end the process; what was confirmed stays, as after
   a ``kill -9``.)
@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -59,27 +58,19 @@ import qdrant_edge as qe
 
 from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
 from ..pipeline.errors import FatalError
-from .disk_room import opening_cost
+from .edge_errors import check_headroom, check_room_to_open, classify
 from .edge_schema import CONFIG_FILE, edge_config, edge_filter, edge_index_schema, shard_shape, stale_indexes
 from .fusion import prefetch_depth, rrf_fuse
 from .qdrant_errors import (
     TRANSIENT_ERRORS,
     CollectionMismatchError,
-    QdrantStorageError,
     QdrantUnavailableError,
-    free_space,
-    storage_failure,
 )
 from .qdrant_schema import DENSE_VECTOR, SPARSE_VECTOR, CollectionSpec, PayloadIndex
 from .shape import CollectionShape
 from .store_format import EDGE_FOLDER, StoreFormat, StoreFormatError, detect_format
 
 logger = logging.getLogger(__name__)
-
-#: Free space the sink wants before each write: Edge preallocates 32 MiB sparse files (two WAL
-#: segments, the dense, sparse and payload storage of a segment, a few MiB per payload index)
-#: that fill as it writes, and a write into one on a full disk is a SIGBUS, not an error.
-EDGE_HEADROOM = 256 * 2**20
 
 #: Points written between two rounds of upkeep: the optimizer moves the appendable segment's points
 #: into an immutable on-disk segment (whose indexes are not kept in RAM: see edge_schema), then a
@@ -90,9 +81,6 @@ UPKEEP_EVERY = 2000
 #: The file beside a shard that records who filled the collection (Edge has no metadata).
 RECORD_FILE = "plex-loader.json"
 _SHARD = "shard"
-# What Edge's exception says when another opener holds the shard's WAL lock.
-_LOCKED_TEXTS = ("wouldblock", "resource temporarily unavailable", "os error 11")
-_INCOMPATIBLE_TEXT = "config is incompatible"
 # What Edge's exception says when a payload update names a point it does not hold.
 _NO_POINT_TEXT = "no point with id"
 
@@ -157,7 +145,7 @@ class EdgeSink:
         if self.collection_exists():
             # A dense size of 0 (doctor, with a model fastembed does not know) takes the shard's own.
             config = edge_config(self.spec.dense_dim) if self.spec.dense_dim else None
-            self._check_room_to_open()
+            check_room_to_open(self.path, self.shard_path)
             with self._open_lock, self._calling():
                 self._shard = qe.EdgeShard.load(str(self.shard_path), config)
             self._check_record()
@@ -175,7 +163,7 @@ class EdgeSink:
             if record is not None and any(record.get(k) != v for k, v in self.spec.metadata().items()):
                 self.write_record(self.spec.metadata())  # an older version's record: what fills it now
             return False
-        self._check_headroom()
+        check_headroom(self.path)
         with self._open_lock, self._calling():
             self._shard = qe.EdgeShard.create(str(self.shard_path), edge_config(self.spec.dense_dim))
         self._ensure_indexes()
@@ -191,7 +179,7 @@ class EdgeSink:
             tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             os.replace(tmp, self.folder / RECORD_FILE)
         except OSError as exc:
-            raise self._classify(exc) from exc
+            raise classify(exc, self.path, self.collection, self.spec) from exc
 
     def read_record(self) -> dict[str, object] | None:
         """The record beside the shard (``None`` when there is none)."""
@@ -275,63 +263,12 @@ class EdgeSink:
 
     # -- errors -------------------------------------------------------------
 
-    def _free_bytes(self) -> int | None:
-        """Free bytes on the file system of ``--qdrant-path`` (``None``: cannot tell, let Edge say what is wrong)."""
-        try:
-            return shutil.disk_usage(self.path).free
-        except OSError:
-            return None
-
-    def _check_headroom(self) -> None:
-        """Raise the fatal storage error before a write that could fill the disk (see the module docstring)."""
-        free = self._free_bytes()
-        if free is not None and free < EDGE_HEADROOM:
-            raise QdrantStorageError(
-                f"Qdrant Edge cannot write to {self.path}: no space left ({free_space(self.path)}; it needs "
-                f"{EDGE_HEADROOM / 2**20:.0f} MiB of headroom); free some space or point --qdrant-path elsewhere, "
-                "then run the load again (it resumes)"
-            )
-
-    def _check_room_to_open(self) -> None:
-        """Raise the fatal storage error when opening the shard would fill a memory file system (SIGBUS)."""
-        needed = opening_cost(self.shard_path)  # 0 on a disk: nothing to check
-        free = self._free_bytes() if needed else None
-        if free is not None and needed > free:
-            raise QdrantStorageError(
-                f"Qdrant Edge cannot open {self.path}: on a memory file system (tmpfs) opening the collection "
-                f"fills its preallocated files, up to {needed / 2**20:.0f} MiB ({free_space(self.path)}); free "
-                "some space or move --qdrant-path to a disk, then run again"
-            )
-
-    def _classify(self, exc: BaseException) -> BaseException:
-        """Map an Edge exception to a fatal error, or leave it a data error (the engine splits the batch)."""
-        if isinstance(exc, FatalError):
-            return exc
-        text = str(exc).lower()
-        if any(t in text for t in _LOCKED_TEXTS):
-            return QdrantUnavailableError(
-                f"Collection {self.collection!r} in the Qdrant Edge folder {self.path} is in use by another "
-                "process (another load or search?): stop it, or use a different --qdrant-path"
-            )
-        if _INCOMPATIBLE_TEXT in text:
-            return CollectionMismatchError(
-                f"Collection {self.collection!r} in Qdrant Edge at {self.path} does not fit this load "
-                f"(it needs [{self.spec.needs()}]): {exc}. Choose another --collection or delete the collection."
-            )
-        storage = storage_failure(exc)
-        if storage is not None:
-            return QdrantStorageError(
-                f"Qdrant Edge cannot write to {self.path}: {storage} ({free_space(self.path)}); free some space "
-                "or point --qdrant-path elsewhere, then run the load again (it resumes)"
-            )
-        return exc
-
     @contextmanager
     def _calling(self) -> Iterator[None]:
         try:
             yield
         except Exception as exc:
-            classified = self._classify(exc)
+            classified = classify(exc, self.path, self.collection, self.spec)
             if classified is exc:
                 raise
             raise classified from exc
@@ -353,7 +290,7 @@ class EdgeSink:
             )
             for p in points
         ]
-        self._check_headroom()
+        check_headroom(self.path)
         with self._calling():
             self.shard.update(qe.UpdateOperation.upsert_points(structs))
         self._upkeep_now_and_then(len(points))
@@ -379,7 +316,7 @@ class EdgeSink:
         """
         if not updates:
             return []
-        self._check_headroom()
+        check_headroom(self.path)
         confirmed = []
         for update in updates:
             try:
@@ -396,7 +333,7 @@ class EdgeSink:
 
     def upsert_records(self, records: Sequence[qe.Point]) -> None:
         """Write points already in Edge's shape (the migration from local mode)."""
-        self._check_headroom()
+        check_headroom(self.path)
         with self._calling():
             self.shard.update(qe.UpdateOperation.upsert_points(list(records)))
         self._upkeep_now_and_then(len(records))
