@@ -28,7 +28,8 @@ from plex_loader_tui.demo.library import DemoLibrary
 from plex_loader_tui.demo.server import DemoServer
 from plex_loader_tui.embed.stage import Embedder
 from plex_loader_tui.exit_codes import ExitCode
-from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink, QdrantStorageError
+from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+from plex_loader_tui.sinks.qdrant_errors import QdrantStorageError
 from plex_loader_tui.sinks.edge_errors import EDGE_HEADROOM
 from plex_loader_tui.sinks.qdrant_edge import EdgeSink
 

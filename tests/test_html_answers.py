@@ -20,7 +20,8 @@ import pytest
 from plex_loader_tui.answers import describe_answer, quotable
 from plex_loader_tui.enrich import Enricher, EnrichSettings, TmdbAuthError
 from plex_loader_tui.models import SourceItem
-from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink, QdrantUnavailableError
+from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+from plex_loader_tui.sinks.qdrant_errors import QdrantUnavailableError
 from plex_loader_tui.sources.plex import PlexPageError, PlexSource, PlexUnreachableError
 from plex_loader_tui.sources.plex_http import PlexSettings
 

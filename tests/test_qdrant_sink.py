@@ -14,13 +14,12 @@ from qdrant_client import models as qm
 from embed_support import bundled_models, catalogue
 from plex_loader_tui.embed.stage import Embedder
 from plex_loader_tui.pipeline.errors import FatalError
-from plex_loader_tui.sinks.qdrant import (
+from plex_loader_tui.sinks.qdrant import QdrantSettings, QdrantSink
+from plex_loader_tui.sinks.qdrant_errors import (
     TRANSIENT_ERRORS,
     CollectionMismatchError,
     CollectionMissingError,
     QdrantAuthError,
-    QdrantSettings,
-    QdrantSink,
     QdrantUnavailableError,
 )
 

@@ -19,7 +19,8 @@ Two modes, one class:
 Errors are sorted for the engine: :data:`TRANSIENT_ERRORS` (timeouts,
 connection resets, 5xx/429) are worth a retry; authentication failures and a
 vanished collection are :class:`~plex_loader_tui.pipeline.errors.FatalError`
-subclasses; anything else is a data error (the engine splits the batch).
+subclasses; anything else is a data error (the engine splits the batch). The sorting
+is :func:`.qdrant_failures.classify`.
 """
 
 from __future__ import annotations
@@ -34,27 +35,16 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from ..answers import describe_answer
 from ..config.settings import default_of
 from ..models import EmbeddedPoint, PayloadUpdate, QueryVectors, ScoredPoint, SearchFilters
-from ..pipeline.errors import FatalError
-from ..secrets import mask, redact
+from ..secrets import mask
 from .qdrant_errors import (
     TRANSIENT_ERRORS,
-    TRANSIENT_STATUS,
     CollectionMismatchError,
-    CollectionMissingError,
-    QdrantAuthError,
-    QdrantRejectedError,
-    QdrantStorageError,
-    QdrantTransientError,
     QdrantUnavailableError,
-    free_space,
-    grpc_code,
-    storage_failure,
 )
+from .qdrant_failures import classify, describe_error, where
 from .qdrant_query import hybrid_query
 from .qdrant_schema import (
     DENSE_VECTOR,
@@ -159,27 +149,7 @@ class QdrantSink:
         return self._client
 
     def _where(self) -> str:
-        s = self.settings
-        if s.is_local:
-            return f"the local Qdrant folder {s.path}"
-        key = f" (API key {mask(s.api_key)})" if s.api_key else ""
-        return f"Qdrant at {s.url}{key}"
-
-    def _storage_message(self, what: str) -> str:
-        s = self.settings
-        if s.is_local:
-            return (
-                f"Qdrant cannot write to {s.path}: {what} ({free_space(s.path)}); free some space "
-                "or point --qdrant-path elsewhere, then run the load again (it resumes)"
-            )
-        return f"{self._where()} cannot write: {what} on the server's disk; free space there, then run the load again"
-
-    def _clean(self, exc: BaseException) -> str:
-        """One line about ``exc``; an HTTP answer is described (status, type, size), never pasted."""
-        if isinstance(exc, UnexpectedResponse):
-            answer = describe_answer(exc.status_code, exc.headers.get("content-type"), exc.content)
-            return redact(f"Qdrant answered {answer}", [self.settings.api_key])
-        return redact(f"{type(exc).__name__}: {exc}", [self.settings.api_key])
+        return where(self.settings)
 
     def connect(self) -> None:
         """Open the client and check that Qdrant answers; raise a fatal error if not."""
@@ -205,12 +175,12 @@ class QdrantSink:
                 url=s.url, api_key=s.api_key, prefer_grpc=s.prefer_grpc, timeout=s.timeout
             )
         except Exception as exc:  # a URL that does not parse
-            raise QdrantUnavailableError(f"Invalid Qdrant URL {s.url!r}: {self._clean(exc)}") from exc
+            raise QdrantUnavailableError(f"Invalid Qdrant URL {s.url!r}: {describe_error(exc, s.api_key)}") from exc
         try:
             client.get_collections()
         except Exception as exc:
             client.close()
-            raise self._classify(exc, connecting=True) from exc
+            raise classify(exc, self.settings, self.collection, connecting=True) from exc
         self._client = client
         logger.info("Connected to %s", self._where())
 
@@ -230,46 +200,13 @@ class QdrantSink:
 
     # -- error sorting ------------------------------------------------------
 
-    def _classify(self, exc: BaseException, *, connecting: bool = False) -> BaseException:
-        """Map a client exception to a fatal, transient or data error."""
-        if isinstance(exc, FatalError):
-            return exc
-        where = self._where()
-        status = getattr(exc, "status_code", None)
-        code = grpc_code(exc)
-        if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
-            return QdrantAuthError(
-                f"{where} rejected the API key ({status or code}): check QDRANT_API_KEY / --qdrant-api-key"
-            )
-        unreachable = isinstance(exc, ResponseHandlingException) or code in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
-        if connecting and (unreachable or status is not None):
-            return QdrantUnavailableError(
-                f"Cannot reach {where}: {self._clean(exc)}. Check that the server is running and "
-                "--qdrant-url is right (or drop --qdrant-url to use the embedded local store)"
-            )
-        if status == 404 and not connecting:
-            return CollectionMissingError(
-                f"Collection {self.collection!r} is gone from {where} (deleted during the load?): "
-                "run the load again to re-create it"
-            )
-        storage = storage_failure(exc)
-        if storage is not None:
-            # Checked before "transient": a full disk answers 500 too, and would be retried
-            # and split into a dead letter per point instead of stopping the run.
-            return QdrantStorageError(self._storage_message(storage))
-        if unreachable or status in TRANSIENT_STATUS or code == "RESOURCE_EXHAUSTED":
-            return QdrantTransientError(f"{where}: {self._clean(exc)}")
-        if isinstance(exc, UnexpectedResponse):
-            return QdrantRejectedError(f"{where}: {self._clean(exc)}")
-        return exc
-
     @contextlib.contextmanager
     def _call(self) -> Iterator[None]:
         with self._lock:
             try:
                 yield
             except Exception as exc:
-                mapped = self._classify(exc)
+                mapped = classify(exc, self.settings, self.collection)
                 if mapped is exc:
                     raise
                 raise mapped from exc
