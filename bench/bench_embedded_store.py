@@ -66,6 +66,12 @@ def _unit(rng: random.Random) -> tuple[float, ...]:
     return tuple(x / norm for x in v)
 
 
+def query_vectors(rng: random.Random) -> QueryVectors:
+    """A random hybrid query: a unit dense vector and 8 sparse terms of the vocabulary."""
+    terms = sorted(rng.sample(range(VOCABULARY), 8))
+    return QueryVectors(dense=_unit(rng), sparse=SparseVector(tuple(terms), tuple(1.0 for _ in terms)))
+
+
 def point(i: int) -> EmbeddedPoint:
     """Point ``i``: the same for the same ``i`` (seeded by it), so a reopened store can be checked."""
     rng = random.Random(i)
@@ -144,8 +150,7 @@ def phase_query(engine: str, path: Path, n: int, queries: int) -> dict[str, floa
     rng = random.Random(99)
     times = []
     for _ in range(queries):
-        terms = sorted(rng.sample(range(VOCABULARY), 8))
-        q = QueryVectors(dense=_unit(rng), sparse=SparseVector(tuple(terms), tuple(1.0 for _ in terms)))
+        q = query_vectors(rng)
         t = time.perf_counter()
         hits = sink.hybrid_query(q, 10)
         times.append(1000 * (time.perf_counter() - t))

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_embedded_store import BATCH, VOCABULARY, _rss_mb, _unit, make_sink, point
+from bench_embedded_store import BATCH, _rss_mb, make_sink, point, query_vectors
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def phase_make(path: Path, n: int) -> dict[str, float]:
 
 
 def phase_query(path: Path, n: int, queries: int) -> dict[str, float]:
-    from plex_loader_tui.models import QueryVectors, SearchFilters, SparseVector
+    from plex_loader_tui.models import SearchFilters
 
     sink = make_sink("edge", path)
     sink.connect()
@@ -60,8 +60,7 @@ def phase_query(path: Path, n: int, queries: int) -> dict[str, float]:
     rng = random.Random(7)
     times = []
     for _ in range(queries):
-        terms = sorted(rng.sample(range(VOCABULARY), 8))
-        q = QueryVectors(dense=_unit(rng), sparse=SparseVector(tuple(terms), tuple(1.0 for _ in terms)))
+        q = query_vectors(rng)
         t = time.perf_counter()
         hits = sink.hybrid_query(q, 10, SearchFilters(type="movie", year=1950 + rng.randrange(75)))
         times.append(1000 * (time.perf_counter() - t))
