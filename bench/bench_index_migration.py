@@ -36,9 +36,10 @@ def phase_make(path: Path, n: int) -> dict[str, float]:
 
     from plex_loader_tui.sinks.qdrant_schema import PAYLOAD_INDEXES, IndexKind
 
+    # As the first Edge versions made them: text with params but no memory setting, the rest bare types.
     in_ram = {IndexKind.TEXT: lambda: qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True),
-              IndexKind.KEYWORD: qe.KeywordIndexParams,
-              IndexKind.INTEGER: lambda: qe.IntegerIndexParams(lookup=True, range=True)}
+              IndexKind.KEYWORD: lambda: qe.PayloadSchemaType.Keyword,
+              IndexKind.INTEGER: lambda: qe.PayloadSchemaType.Integer}
     sink = make_sink("edge", path)
     sink.connect()
     sink.ensure_collection()
@@ -46,7 +47,7 @@ def phase_make(path: Path, n: int) -> dict[str, float]:
         sink.upsert([point(i) for i in range(lo, min(lo + BATCH, n))])
     for index in PAYLOAD_INDEXES:
         sink.shard.update(qe.UpdateOperation.create_field_index(index.field, in_ram[index.kind]()))
-    in_ram_count = sum(i.params.memory is None for i in sink.shard.info().payload_schema.values())
+    in_ram_count = sum(getattr(i.params, "memory", None) is None for i in sink.shard.info().payload_schema.values())
     sink.close()
     return {"indexes_in_ram": in_ram_count}
 
@@ -66,7 +67,7 @@ def phase_query(path: Path, n: int, queries: int) -> dict[str, float]:
         times.append(1000 * (time.perf_counter() - t))
         assert hits and all(h.payload["type"] == "movie" for h in hits)
     after, after_anon = _rss_mb()
-    in_ram = sum(i.params.memory is None for i in sink.shard.info().payload_schema.values())
+    in_ram = sum(getattr(i.params, "memory", None) is None for i in sink.shard.info().payload_schema.values())
     sink.close()
     times.sort()
     return {"rss_after_open_mb": opened, "anon_after_open_mb": opened_anon, "rss_after_queries_mb": after,

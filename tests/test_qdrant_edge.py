@@ -375,13 +375,14 @@ def test_upkeep_moves_points_into_on_disk_segments_and_changes_no_answer(tmp_pat
 
 
 def test_an_older_shards_in_ram_payload_indexes_are_rebuilt_on_disk_and_still_filter(tmp_path, points, embedder, caplog):
-    # A shard as an earlier version left it: the same vectors, its payload indexes in RAM
-    # (no memory setting). Opening it for a load must put them on disk, not only the new ones.
+    # A shard as earlier versions left it: the same vectors, its payload indexes in RAM (text
+    # indexes with params but no memory setting; keyword and integer ones from a bare schema
+    # type, no params at all). Opening it for a load must put them on disk, not only new ones.
     from plex_loader_tui.sinks.qdrant_schema import IndexKind
 
     in_ram = {IndexKind.TEXT: lambda: qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True),
-              IndexKind.KEYWORD: qe.KeywordIndexParams,
-              IndexKind.INTEGER: lambda: qe.IntegerIndexParams(lookup=True, range=True)}
+              IndexKind.KEYWORD: lambda: qe.PayloadSchemaType.Keyword,
+              IndexKind.INTEGER: lambda: qe.PayloadSchemaType.Integer}
     with edge_sink(tmp_path / "old") as old:
         old.ensure_collection()
         old.upsert(points)
@@ -389,7 +390,7 @@ def test_an_older_shards_in_ram_payload_indexes_are_rebuilt_on_disk_and_still_fi
             old.shard.update(qe.UpdateOperation.create_field_index(index.field, in_ram[index.kind]()))
         movie = SearchFilters(type="movie")
         before = {h.point_id for h in search(old, embedder, "a storm", 50, movie)}
-        assert all(i.params.memory is None for i in old.shard.info().payload_schema.values())
+        assert all(getattr(i.params, "memory", None) is None for i in old.shard.info().payload_schema.values())
 
     with caplog.at_level("INFO", logger="plex_loader_tui.sinks.qdrant_edge"), edge_sink(tmp_path / "old") as again:
         again.ensure_collection()

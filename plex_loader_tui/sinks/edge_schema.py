@@ -72,14 +72,16 @@ def stale_indexes(info: qe.ShardInfo) -> list[PayloadIndex]:
     """The declared payload indexes the shard lacks, has as another kind, or keeps in RAM.
 
     Shards written before the indexes moved to disk keep theirs in RAM
-    (``memory`` unset) whatever config they are opened with; recreating such
-    an index puts it on disk.
+    (``memory`` unset, or no params at all: the first versions created
+    keyword and integer indexes from a bare schema type) whatever config they
+    are opened with; recreating such an index puts it on disk.
     """
     have = info.payload_schema
     kinds = index_kinds(info)
     return [
         index for index in PAYLOAD_INDEXES
-        if kinds.get(index.field) != index.kind.value or have[index.field].params.memory != qe.Memory.Cold
+        if kinds.get(index.field) != index.kind.value
+        or getattr(have[index.field].params, "memory", None) != qe.Memory.Cold
     ]
 
 

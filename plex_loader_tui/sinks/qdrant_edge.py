@@ -223,6 +223,8 @@ class EdgeSink:
 
     def create_indexes(self, indexes: Sequence[PayloadIndex]) -> None:
         """Create the given payload indexes (an existing index of a field is replaced)."""
+        if indexes:
+            check_headroom(self.path)  # an index is written through preallocated files too
         with self._calling():
             for index in indexes:
                 self.shard.update(qe.UpdateOperation.create_field_index(index.field, edge_index_schema(index)))
